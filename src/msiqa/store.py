@@ -1,0 +1,224 @@
+"""The persisted index: FAISS vectors, chunk and document tables, BM25 arrays, sentence vectors, manifest.
+
+`build_index` embeds and writes everything into a temporary sibling folder and renames it into place,
+so a crash never leaves half an index. `load_index` verifies the manifest, file sizes and hashes and
+raises typed errors (`IndexMissing`, `IndexCorrupt`); `staleness` says why an index no longer matches
+the seeds or settings. Only JSON, `.npy` (allow_pickle=False) and FAISS's own format are read.
+Deliberately left out: deciding when to rebuild (that is `engine.py`).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import numpy as np
+
+from msiqa.errors import IndexCorrupt, IndexMissing
+from msiqa.types import Chunk, Document, Span
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+_WORD = re.compile(r"(?u)\b\w\w+\b")
+VERIFIED_FILES = ("documents.jsonl", "chunks.jsonl", "index.faiss", "sentence_vectors.npy")
+
+
+def passage_text(doc: Document, chunk: Chunk) -> str:
+    """What gets embedded and BM25-indexed for a chunk: its text with the title and heading as context."""
+    context = doc.title if not chunk.heading or chunk.heading == doc.title else f"{doc.title} — {chunk.heading}"
+    return f"{context}\n{chunk.text}"
+
+
+def tokenize(texts: list[str]) -> list[list[str]]:
+    """Lower-cased, stop-worded, Snowball-stemmed tokens; the same for chunks and queries."""
+    import bm25s
+    import Stemmer
+
+    return bm25s.tokenize(texts, stopwords="en", stemmer=Stemmer.Stemmer("english"),
+                          return_ids=False, show_progress=False)
+
+
+@functools.lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def terms(text: str) -> set[str]:
+    """Content-word stems of `text` (the BM25 analyser without the vocabulary): for overlap scores."""
+    from bm25s.stopwords import STOPWORDS_EN
+
+    words = [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS_EN]
+    return set(_stemmer().stemWords(words))
+
+
+@dataclass
+class LoadedIndex:
+    """An open index; holds the FAISS and BM25 objects, so it is not frozen."""
+
+    path: Path
+    manifest: dict
+    documents: dict[str, Document]
+    chunks: list[Chunk]
+    faiss_index: object
+    bm25: object
+    sentence_vectors: np.ndarray  # one row per sentence of every chunk, in chunk order
+    sentence_chunk: np.ndarray  # chunk row of each sentence row
+    sentence_spans: list[Span]
+    chunk_rows: dict[str, int]
+
+    def sentence_rows(self, chunk_row: int) -> range:
+        rows = np.flatnonzero(self.sentence_chunk == chunk_row)
+        return range(int(rows[0]), int(rows[-1]) + 1) if len(rows) else range(0)
+
+
+def library_versions() -> dict[str, str]:
+    out = {}
+    for name in ("sentence-transformers", "faiss-cpu", "bm25s", "langchain-text-splitters", "numpy", "torch"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_jsonl(path: Path, rows: list[dict]) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _chunk_row(chunk: Chunk) -> dict:
+    row = asdict(chunk)
+    row["sentences"] = [[s.start, s.end] for s in chunk.sentences]
+    return row
+
+
+def _chunk_from_row(row: dict) -> Chunk:
+    sentences = tuple(Span(int(a), int(b)) for a, b in row.pop("sentences"))
+    return Chunk(**row, sentences=sentences)
+
+
+def _document_from_row(row: dict) -> Document:
+    row["page_starts"] = tuple(row.get("page_starts") or ())
+    return Document(**row)
+
+
+def write_index(target: Path, manifest: dict, documents: list[Document], chunks: list[Chunk],
+                chunk_vectors: np.ndarray, sentence_vectors: np.ndarray) -> None:
+    """Write all index files into a temporary sibling of `target`, then swap it into place."""
+    import bm25s
+    import faiss
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    try:
+        docs_by_id = {d.doc_id: d for d in documents}
+        _write_jsonl(tmp / "documents.jsonl", [asdict(d) for d in documents])
+        _write_jsonl(tmp / "chunks.jsonl", [_chunk_row(c) for c in chunks])
+        index = faiss.IndexFlatIP(chunk_vectors.shape[1])
+        index.add(chunk_vectors)
+        faiss.write_index(index, str(tmp / "index.faiss"))
+        np.save(tmp / "sentence_vectors.npy", sentence_vectors, allow_pickle=False)
+        bm25 = bm25s.BM25()
+        bm25.index(_bm25_ids(chunks, docs_by_id), show_progress=False)
+        bm25.save(str(tmp / "bm25"), show_progress=False)
+        manifest = dict(manifest, files={
+            name: {"bytes": (tmp / name).stat().st_size, "sha256": _file_sha256(tmp / name)}
+            for name in VERIFIED_FILES
+        })
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+        _swap_into_place(tmp, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _bm25_ids(chunks: list[Chunk], docs_by_id: dict[str, Document]):
+    import bm25s
+    import Stemmer
+
+    texts = [passage_text(docs_by_id[c.doc_id], c) for c in chunks]
+    return bm25s.tokenize(texts, stopwords="en", stemmer=Stemmer.Stemmer("english"), show_progress=False)
+
+
+def _swap_into_place(tmp: Path, target: Path) -> None:
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}-{time.time_ns()}")
+        os.replace(target, old)
+    os.replace(tmp, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def read_manifest(path: Path) -> dict:
+    manifest_path = path / MANIFEST
+    if not manifest_path.is_file():
+        raise IndexMissing(f"No index at {path}. Build it: msiqa build --index {path}")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise IndexCorrupt(f"{manifest_path} is unreadable ({exc.__class__.__name__}). Rebuild: msiqa build --index {path}") from exc
+    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexCorrupt(f"{manifest_path} has an unknown format. Rebuild: msiqa build --index {path}")
+    return manifest
+
+
+def verify_files(path: Path, manifest: dict) -> None:
+    for name in VERIFIED_FILES:
+        expected = manifest.get("files", {}).get(name, {})
+        file = path / name
+        if not file.is_file():
+            raise IndexCorrupt(f"{file} is missing. Rebuild: msiqa build --index {path}")
+        if file.stat().st_size != expected.get("bytes") or _file_sha256(file) != expected.get("sha256"):
+            raise IndexCorrupt(f"{file} is truncated or modified (size or sha256 differs from the manifest). "
+                               f"Rebuild: msiqa build --index {path}")
+
+
+def load_index(path: Path) -> LoadedIndex:
+    import bm25s
+    import faiss
+
+    manifest = read_manifest(path)
+    verify_files(path, manifest)
+    try:
+        documents = [_document_from_row(json.loads(line)) for line in
+                     (path / "documents.jsonl").read_text(encoding="utf-8").splitlines()]
+        chunks = [_chunk_from_row(json.loads(line)) for line in
+                  (path / "chunks.jsonl").read_text(encoding="utf-8").splitlines()]
+        faiss_index = faiss.read_index(str(path / "index.faiss"))
+        sentence_vectors = np.load(path / "sentence_vectors.npy", allow_pickle=False)
+        bm25 = bm25s.BM25.load(str(path / "bm25"), show_progress=False)
+    except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
+        raise IndexCorrupt(f"Index at {path} could not be read ({exc}). Rebuild: msiqa build --index {path}") from exc
+    sentence_chunk = np.repeat(np.arange(len(chunks)), [len(c.sentences) for c in chunks])
+    if faiss_index.ntotal != len(chunks) or len(sentence_vectors) != len(sentence_chunk):
+        raise IndexCorrupt(f"Index at {path} is inconsistent (vector and chunk counts differ). "
+                           f"Rebuild: msiqa build --index {path}")
+    return LoadedIndex(
+        path=path, manifest=manifest, documents={d.doc_id: d for d in documents}, chunks=chunks,
+        faiss_index=faiss_index, bm25=bm25, sentence_vectors=sentence_vectors,
+        sentence_chunk=sentence_chunk, sentence_spans=[s for c in chunks for s in c.sentences],
+        chunk_rows={c.chunk_id: i for i, c in enumerate(chunks)},
+    )
