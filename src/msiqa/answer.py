@@ -66,7 +66,7 @@ def reference(doc: Document, paragraph: int, page: int | None = None) -> str:
     """A copyable reference: author, “title”, publisher (series), date, paragraph (and page)."""
     parts = [doc.author] if doc.author else []
     parts.append(f"“{doc.title}”")
-    parts.append(f"{doc.publisher} ({doc.series})" if doc.publisher and doc.series else doc.publisher or doc.series or "")
+    parts += [doc.publisher or "", doc.series or ""]
     parts.append(doc.date or "n.d.")
     parts.append(f"p. {page}, para. {paragraph}" if page else f"para. {paragraph}")
     return ", ".join(p for p in parts if p) + "."

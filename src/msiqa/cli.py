@@ -46,10 +46,13 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    from msiqa.answer import validate_question
     from msiqa.engine import Engine
     from msiqa.serialize import answer_to_dict
 
-    engine = Engine.open(settings_from(args), rebuild=not args.no_rebuild)
+    settings = settings_from(args)
+    validate_question(args.question, settings.max_question_chars)  # fail fast, before loading the model
+    engine = Engine.open(settings, rebuild=not args.no_rebuild)
     answer = engine.ask(args.question, retriever=args.retriever, top_k=args.top_k, doc_ids=args.doc, kinds=args.kind)
     if args.json:
         print(json.dumps(answer_to_dict(answer), ensure_ascii=False, indent=2))
@@ -92,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="msiqa: %(message)s")
     for noisy in ("faiss.loader", "bm25s", "sentence_transformers", "transformers", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
