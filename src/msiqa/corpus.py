@@ -1,7 +1,8 @@
 """Read `seeds/` into sorted `Document`s with metadata.
 
 A seed is a top-level `.txt` or `.md` file, optionally opening with YAML front matter between `---`
-lines (id, title, author, kind, publisher, series, date). Sub-folders and names starting with `_` or
+lines (id, title, author, kind, publisher, series, date), or an `.html`/`.htm`/`.pdf` file read by
+`loaders.py`. Sub-folders and names starting with `_` or
 `.` are not indexed (`seeds/_source/` keeps the original concatenated file). Files that cannot be read
 are reported in `CorpusLoad.skipped`, never silently dropped, and never stop the other documents.
 """
@@ -22,6 +23,7 @@ from msiqa.types import Document
 log = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = (".txt", ".md")
+SEED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")  # the readers live in loaders.py
 MAX_FILE_BYTES = 50 * 1024 * 1024
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n", re.DOTALL)
 _META_KEYS = ("title", "author", "kind", "publisher", "series", "date")
@@ -42,10 +44,10 @@ class CorpusLoad:
 def seed_files(seeds_dir: Path) -> list[Path]:
     """The files of `seeds_dir` that the loader considers, sorted by name."""
     if not seeds_dir.is_dir():
-        raise CorpusError(f"Seeds folder not found: {seeds_dir}. Create it and put .txt/.md files in it.")
+        raise CorpusError(f"Seeds folder not found: {seeds_dir}. Create it and put .txt/.md/.html/.pdf files in it.")
     return sorted(
         p for p in seeds_dir.iterdir()
-        if p.is_file() and not p.name.startswith((".", "_")) and p.suffix.lower() in TEXT_SUFFIXES
+        if p.is_file() and not p.name.startswith((".", "_")) and p.suffix.lower() in SEED_SUFFIXES
     )
 
 
@@ -95,22 +97,14 @@ def parse_seed(raw: str, path: Path) -> Document:
     )
 
 
-def read_seed(path: Path) -> Document:
-    """Read one seed file; raises ValueError with a human reason when it cannot be used."""
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise ValueError(f"file is {size / 1e6:.0f} MB, over the {MAX_FILE_BYTES // 1_000_000} MB limit")
-    data = path.read_bytes()
-    if b"\0" in data[:8192]:
-        raise ValueError("file looks binary (contains NUL bytes), not text")
-    try:
-        raw = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"file is not valid UTF-8 (bad byte at offset {exc.start}); re-save it as UTF-8") from exc
-    return parse_seed(raw.replace("\r\n", "\n"), path)
+def read_seed(path: Path, max_file_bytes: int = MAX_FILE_BYTES) -> Document:
+    """Read one seed file of any supported format; raises ValueError with a human reason when it cannot be used."""
+    from msiqa.loaders import read_document  # loaders imports parse_seed from here
+
+    return read_document(path, max_file_bytes)
 
 
-def load_corpus(seeds_dir: Path) -> CorpusLoad:
+def load_corpus(seeds_dir: Path, max_file_bytes: int = MAX_FILE_BYTES) -> CorpusLoad:
     """All usable documents of `seeds_dir`, sorted by file name, plus the files skipped and why."""
     documents: list[Document] = []
     skipped: list[Skipped] = []
@@ -118,13 +112,14 @@ def load_corpus(seeds_dir: Path) -> CorpusLoad:
     seen_hashes: dict[str, str] = {}
     for path in seed_files(seeds_dir):
         try:
-            doc = read_seed(path)
+            doc = read_seed(path, max_file_bytes)
         except (OSError, ValueError) as exc:
             skipped.append(Skipped(path.name, str(exc)))
             log.warning("skipped %s: %s", path.name, exc)
             continue
         if doc.content_hash in seen_hashes:
             skipped.append(Skipped(path.name, f"exact duplicate of {seen_hashes[doc.content_hash]}"))
+            log.warning("skipped %s: exact duplicate of %s", path.name, seen_hashes[doc.content_hash])
             continue
         if doc.doc_id in seen_ids:
             skipped.append(Skipped(path.name, f"document id {doc.doc_id!r} already used by {seen_ids[doc.doc_id]}"))
@@ -133,5 +128,5 @@ def load_corpus(seeds_dir: Path) -> CorpusLoad:
         seen_hashes[doc.content_hash] = path.name
         documents.append(doc)
     if not documents:
-        raise CorpusError(f"No readable .txt or .md documents in {seeds_dir}.")
+        raise CorpusError(f"No readable .txt, .md, .html or .pdf documents in {seeds_dir}.")
     return CorpusLoad(tuple(documents), tuple(skipped))

@@ -79,6 +79,13 @@ class SentenceTransformerEmbedder:
     def __init__(self, files: ModelFiles, device: str = "cpu") -> None:
         from sentence_transformers import SentenceTransformer
 
+        if device.startswith("cuda"):
+            import torch
+
+            if not torch.cuda.is_available():
+                raise ModelError(f"--device {device} asked for, but torch {torch.__version__} sees no GPU. "
+                                 "Use --device cpu, or install a CUDA build of torch.")
+        self.device = device
         self.model_id = files.model_id
         self.weights_sha256 = files.weights_sha256
         try:

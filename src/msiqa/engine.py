@@ -1,7 +1,8 @@
 """The public API: open (building or refreshing) an index and answer questions.
 
 `Engine.open` loads the embedding model once, checks the index manifest against the current seeds and
-settings, and rebuilds when they differ (logging why) unless told not to. `Engine.ask` validates the
+settings, and brings the index in step when they differ (logging why; only new or changed documents are
+embedded, see `indexing.py`) unless told not to. `Engine.ask` validates the
 question, retrieves, and composes a cited answer. The CLI and the web app use only this module,
 `serialize.py` and the typed errors.
 """
@@ -9,31 +10,22 @@ question, retrieves, and composes a cited answer. The CLI and the web app use on
 from __future__ import annotations
 
 import logging
-import time
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 
-from msiqa import __version__
 from msiqa.answer import compose, validate_question
-from msiqa.chunking import chunk_document
+from msiqa.conversation import Turn, resolve
+from msiqa.llm import LlmConfig, generate
 from msiqa.config import Settings
-from msiqa.corpus import CorpusLoad, load_corpus, seeds_fingerprint
+from msiqa.corpus import seeds_fingerprint
 from msiqa.embedding import Embedder, load_embedder
 from msiqa.errors import IndexCorrupt, IndexMissing, IndexStale, MsiqaError
 from msiqa.retrieval import Retrieval, Retriever
-from msiqa.store import FORMAT_VERSION, LoadedIndex, library_versions, load_index, passage_text, read_manifest, write_index
+from msiqa.indexing import BuildReport, build_index  # noqa: F401  (BuildReport: re-exported for callers)
+from msiqa.store import LoadedIndex, load_index, read_manifest
 from msiqa.types import Answer
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class BuildReport:
-    documents: int
-    chunks: int
-    sentences: int
-    seconds: float
-    skipped: tuple  # corpus.Skipped entries
 
 
 def staleness(manifest: dict, settings: Settings, seeds_hash: str, weights_sha256: str) -> str | None:
@@ -45,36 +37,6 @@ def staleness(manifest: dict, settings: Settings, seeds_hash: str, weights_sha25
     if manifest.get("params") != settings.index_params():
         return f"the index settings changed ({manifest.get('params')} -> {settings.index_params()})"
     return None
-
-
-def build_index(settings: Settings, embedder: Embedder) -> BuildReport:
-    """Read seeds, chunk, embed chunks and sentences, and write the index atomically."""
-    started = time.perf_counter()
-    corpus: CorpusLoad = load_corpus(settings.seeds_dir)
-    seeds_hash = seeds_fingerprint(settings.seeds_dir)
-    docs = {d.doc_id: d for d in corpus.documents}
-    chunks = [c for d in corpus.documents for c in chunk_document(d, settings.chunk_chars, settings.chunk_overlap_chars)]
-    chunk_vectors = embedder.encode([passage_text(docs[c.doc_id], c) for c in chunks])
-    sentence_texts = [docs[c.doc_id].text[s.start:s.end] for c in chunks for s in c.sentences]
-    sentence_vectors = embedder.encode(sentence_texts)
-    manifest = {
-        "format_version": FORMAT_VERSION,
-        "msiqa_version": __version__,
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "model": {"id": embedder.model_id, "weights_sha256": embedder.weights_sha256, "dim": embedder.dim},
-        "params": settings.index_params(),
-        "seeds_hash": seeds_hash,
-        "documents": {d.doc_id: {"path": d.path, "sha256": d.content_hash} for d in corpus.documents},
-        "skipped": [{"path": s.path, "reason": s.reason} for s in corpus.skipped],
-        "counts": {"documents": len(docs), "chunks": len(chunks), "sentences": len(sentence_texts)},
-        "faiss_index": "IndexFlatIP",
-        "libraries": library_versions(),
-    }
-    write_index(settings.index_dir, manifest, list(corpus.documents), chunks, chunk_vectors, sentence_vectors)
-    seconds = time.perf_counter() - started
-    log.info("built index: %d documents, %d chunks, %d sentences in %.2fs",
-             len(docs), len(chunks), len(sentence_texts), seconds)
-    return BuildReport(len(docs), len(chunks), len(sentence_texts), seconds, corpus.skipped)
 
 
 def ensure_index(settings: Settings, embedder: Embedder, rebuild: bool = True) -> LoadedIndex:
@@ -93,8 +55,8 @@ def ensure_index(settings: Settings, embedder: Embedder, rebuild: bool = True) -
     if not rebuild:
         raise IndexStale(f"The index at {settings.index_dir} is out of date: {reason}. "
                          f"Fix: msiqa build --seeds {settings.seeds_dir} --index {settings.index_dir}")
-    log.warning("rebuilding the index: %s", reason)
-    build_index(settings, embedder)
+    log.warning("updating the index (only new or changed documents are embedded): %s", reason)
+    build_index(settings, embedder, incremental=True)
     return load_index(settings.index_dir)
 
 
@@ -130,6 +92,21 @@ class Engine:
         return self.retriever.search(text, retriever or self.settings.retriever, top_k or self.settings.top_k, doc_ids)
 
     def ask(self, question: str, retriever: str | None = None, top_k: int | None = None,
-            doc_ids: list[str] | None = None, kinds: list[str] | None = None) -> Answer:
-        retrieval = self.retrieve(question, retriever, top_k, self.doc_filter(doc_ids, kinds))
-        return compose(retrieval.query, retrieval, self.index, self.settings)
+            doc_ids: list[str] | None = None, kinds: list[str] | None = None,
+            history: Sequence[Turn] = (), llm: LlmConfig | None = None,
+            on_token: Callable[[str], None] | None = None) -> Answer:
+        """A cited answer. `history`: earlier (question, answer) turns, oldest first; a follow-up is
+        turned into a self-contained search (`Answer.search_query`). `llm`: generate with that server and
+        verify each sentence; on any failure the extractive answer comes back with a note."""
+        allowed = self.doc_filter(doc_ids, kinds)
+        resolution = resolve(validate_question(question, self.settings.max_question_chars), history)
+        if resolution.doc_ids:
+            allowed = (allowed & set(resolution.doc_ids) if allowed is not None else set(resolution.doc_ids)) or allowed
+        retrieval = self.retrieve(resolution.query, retriever, top_k, allowed)
+        answer = compose(question.strip(), retrieval, self.index, self.settings)
+        if resolution.note:
+            answer = replace(answer, notes=answer.notes + (resolution.note,))
+        if llm is not None:
+            answer = generate(answer.question, retrieval, self.index, self.embedder, llm, answer,
+                              self.settings.answer_max_sentences, on_token)
+        return answer

@@ -7,6 +7,7 @@ retriever to chosen documents. Deliberately left out: deciding whether the hits 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,7 +15,7 @@ import numpy as np
 from msiqa.config import RETRIEVERS, Settings
 from msiqa.embedding import Embedder
 from msiqa.errors import MsiqaError
-from msiqa.store import LoadedIndex, tokenize
+from msiqa.store import LoadedIndex, filter_params, tokenize
 from msiqa.types import Hit
 
 
@@ -33,6 +34,7 @@ class Retrieval:
     hits: tuple[Hit, ...]
     query_vector: np.ndarray
     dense: Ranked  # the dense ranking, kept for abstention even when fusion or BM25 ranked the hits
+    term_coverage: float = 0.0  # IDF-weighted share of the query's terms found in the hits (abstention)
 
 
 def top_k(scores: np.ndarray, k: int) -> Ranked:
@@ -46,17 +48,29 @@ def top_k(scores: np.ndarray, k: int) -> Ranked:
 
 
 def dense_search(index: LoadedIndex, query_vector: np.ndarray, k: int, allowed: np.ndarray | None) -> Ranked:
-    import faiss
-
     if allowed is not None and not len(allowed):
         return Ranked((), ())
     params = None
     if allowed is not None:
-        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed.astype(np.int64)))
+        params = filter_params(index.faiss_index, allowed)
     k = min(k, index.faiss_index.ntotal)
     scores, rows = index.faiss_index.search(query_vector.reshape(1, -1), k, params=params)
     keep = rows[0] >= 0
     return Ranked(tuple(int(r) for r in rows[0][keep]), tuple(float(s) for s in scores[0][keep]))
+
+
+def sentence_search(index: LoadedIndex, query_vector: np.ndarray, k: int, allowed: np.ndarray | None) -> Ranked:
+    """Chunks ranked by their best sentence's cosine (stored sentence vectors; no model call)."""
+    best = np.full(len(index.chunks), -np.inf, dtype=np.float32)
+    if len(index.sentence_chunk):
+        np.maximum.at(best, index.sentence_chunk, index.sentence_vectors @ query_vector)
+    if allowed is not None:
+        mask = np.full(len(best), -np.inf, dtype=np.float32)
+        mask[allowed] = 0.0
+        best = best + mask
+    ranked = top_k(best, k)
+    keep = [i for i, s in enumerate(ranked.scores) if s > -np.inf]
+    return Ranked(tuple(ranked.rows[i] for i in keep), tuple(ranked.scores[i] for i in keep))
 
 
 def bm25_search(index: LoadedIndex, query: str, k: int, allowed: np.ndarray | None) -> Ranked:
@@ -83,6 +97,28 @@ def rrf(rankings: list[tuple[Ranked, float]], rrf_k: int, k: int) -> Ranked:
     return Ranked(tuple(order), tuple(fused[row] for row in order))
 
 
+def term_coverage(index: LoadedIndex, query: str, rows: list[int]) -> float:
+    """IDF-weighted share of the query's distinct terms that occur in the given chunk rows.
+
+    IDF is BM25's (Lucene form) over the chunk table; a term the corpus never uses gets the IDF of a
+    term seen zero times, so a question about something the documents never mention scores low even
+    when its other words match. Cost: a few sparse-matrix lookups, no model call.
+    """
+    vocab = index.bm25.vocab_dict
+    indptr, indices = index.bm25.scores["indptr"], index.bm25.scores["indices"]
+    n_chunks = len(index.chunks)
+    chosen = set(rows)
+    total = found = 0.0
+    for term in set(tokenize([query])[0]):
+        token = vocab.get(term)
+        containing = indices[indptr[token]:indptr[token + 1]] if token is not None else ()
+        idf = math.log(1.0 + (n_chunks - len(containing) + 0.5) / (len(containing) + 0.5))
+        total += idf
+        if chosen.intersection(int(r) for r in containing):
+            found += idf
+    return found / total if total else 0.0
+
+
 class Retriever:
     """Runs one of `RETRIEVERS` over an open index."""
 
@@ -96,23 +132,32 @@ class Retriever:
             return None
         return np.array([i for i, c in enumerate(self.index.chunks) if c.doc_id in doc_ids], dtype=np.int64)
 
-    def search(self, query: str, retriever: str, k: int, doc_ids: set[str] | None = None) -> Retrieval:
+    def fuse(self, dense: Ranked, lexical: Ranked, query_vector: np.ndarray, depth: int,
+             allowed: np.ndarray | None) -> Ranked:
+        lists = [(dense, self.settings.dense_weight), (lexical, self.settings.bm25_weight)]
+        if self.settings.sentence_weight:
+            lists.append((sentence_search(self.index, query_vector, depth, allowed), self.settings.sentence_weight))
+        return rrf(lists, self.settings.rrf_k, depth)
+
+    def search(self, query: str, retriever: str, k: int, doc_ids: set[str] | None = None,
+               query_vector: np.ndarray | None = None) -> Retrieval:
+        """Rank chunks for `query`; pass `query_vector` when it was already embedded (batch evaluation)."""
         if retriever not in RETRIEVERS:
             raise MsiqaError(f"Unknown retriever {retriever!r}; choose one of {', '.join(RETRIEVERS)}.")
         allowed = self.allowed_rows(doc_ids)
         depth = max(k, self.settings.candidate_k)
-        query_vector = self.embedder.encode([query])[0]
+        if query_vector is None:
+            query_vector = self.embedder.encode([query])[0]
         dense = dense_search(self.index, query_vector, depth, allowed)
         if retriever == "dense":
             ranked = dense
         else:
             lexical = bm25_search(self.index, query, depth, allowed)
-            ranked = lexical if retriever == "bm25" else rrf(
-                [(dense, self.settings.dense_weight), (lexical, self.settings.bm25_weight)],
-                self.settings.rrf_k, depth)
+            ranked = lexical if retriever == "bm25" else self.fuse(dense, lexical, query_vector, depth, allowed)
         hits = tuple(
             Hit(rank=i + 1, score=score, chunk=self.index.chunks[row],
                 document=self.index.documents[self.index.chunks[row].doc_id])
             for i, (row, score) in enumerate(zip(ranked.rows[:k], ranked.scores[:k]))
         )
-        return Retrieval(query, retriever, hits, query_vector, dense)
+        coverage = term_coverage(self.index, query, [self.index.chunk_rows[h.chunk.chunk_id] for h in hits])
+        return Retrieval(query, retriever, hits, query_vector, dense, coverage)

@@ -1,0 +1,136 @@
+"""Start `app.py` in a subprocess on a free port and drive it with Debian's chromium through playwright.
+
+Used by tests/test_app_*.py. Run directly to refresh the README screenshots from a real session:
+    HF_HUB_OFFLINE=1 .venv/bin/python tests/app_harness.py docs/
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+KP = "Why is the Kimberley Process definition of conflict diamonds criticized?"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running_app(seeds: Path, index: Path, log_path: Path, extra_env: dict | None = None, timeout_s: float = 420):
+    """Yield the base URL of `app.py` serving `seeds`/`index`; stop it afterwards."""
+    port = free_port()
+    env = dict(os.environ, HF_HUB_OFFLINE="1", **(extra_env or {}))
+    env.pop("GRADIO_SERVER_NAME", None)
+    log = open(log_path, "w", encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--seeds", str(seeds), "--index", str(index),
+                             "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"app.py exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
+            try:
+                if httpx.get(url + "gradio_api/info", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"app.py did not start in {timeout_s}s:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield url, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def launch_browser(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def open_page(browser, url: str, width: int = 1280, height: int = 900):
+    """A page on `url` where every request not to 127.0.0.1 is blocked and recorded in `page.blocked`."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.blocked = []
+    page.dialogs = []
+    page.errors = []
+
+    def route(r):
+        if r.request.url.startswith("http://127.0.0.1:"):
+            r.continue_()
+        else:
+            page.blocked.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.goto(url)
+    page.wait_for_selector("#msiqa-question textarea", timeout=60_000)
+    return page
+
+
+def ask(page, question: str, wait_for: str = "#msiqa-sources article.msiqa-src", timeout_ms: int = 60_000):
+    """Type a question, submit it, and wait until the reply is complete (the box is cleared or reset)."""
+    before = page.locator("#msiqa-chat [data-testid='bot']").count()
+    page.fill("#msiqa-question textarea", question)
+    page.locator("#msiqa-question textarea").press("Enter")
+    page.wait_for_function(
+        "n => { const m = document.querySelectorAll('#msiqa-chat [data-testid=\"bot\"]');"
+        " return m.length > n && !m[m.length - 1].innerText.includes('Searching the documents'); }",
+        arg=before, timeout=timeout_ms)
+    if wait_for:
+        page.wait_for_selector(wait_for, timeout=timeout_ms)
+    page.wait_for_timeout(600)  # the reply streams in sentence by sentence
+    return page.locator("#msiqa-chat [data-testid='bot']").last
+
+
+def screenshots(out_dir: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp:
+        shutil.copytree(ROOT / "seeds", Path(tmp) / "seeds")
+        with running_app(Path(tmp) / "seeds", Path(tmp) / "index", Path(tmp) / "app.log") as (url, _), \
+                sync_playwright() as p:
+            browser = launch_browser(p)
+            for name, width, height in (("screenshot.png", 1280, 860), ("screenshot-phone.png", 390, 844)):
+                page = open_page(browser, url, width, height)
+                ask(page, KP)
+                page.locator("#msiqa-chat a[href^='#src-']").first.click()
+                page.wait_for_timeout(900)
+                page.evaluate("window.scrollTo(0, 0)")
+                page.wait_for_timeout(300)
+                if width < 600:  # the question, the answer and the first highlighted source, stacked
+                    page.screenshot(path=str(out_dir / name), full_page=True,
+                                    clip={"x": 0, "y": 0, "width": width, "height": 1760})
+                else:
+                    page.screenshot(path=str(out_dir / name))
+                page.close()
+            browser.close()
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs")
+    target.mkdir(parents=True, exist_ok=True)
+    screenshots(target)
+    print(f"wrote {target / 'screenshot.png'} and {target / 'screenshot-phone.png'}")

@@ -1,0 +1,117 @@
+"""Answers a researcher can check: ten questions read as cited replies whose quotes match the documents."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from msiqa.answer import quotable, speaker, trim_quotes
+from msiqa.serialize import answer_to_dict
+from msiqa.types import Document, Span
+
+# (question, the document whose words must be cited, a phrase one cited quote must contain)
+TEN = [
+    ("Why is the Kimberley Process definition of conflict diamonds criticized?", "bamenjo-lip-service", "narrow"),
+    ("How are local communities represented in the EITI?", "bamenjo-lip-service", "EITI"),
+    ("What did MSI Integrity's report conclude about multi-stakeholder initiatives?", "press-release-2020-08-11", "report"),
+    ("What is the Fair Food Program and why is it different?", None, "Fair Food Program"),
+    ("What does Harris Gleckman say about democracy and multi-stakeholder governance?", "gleckman-democracy", "governance"),
+    ("How did the COVID-19 pandemic expose failures of corporate social responsibility?", "press-release-2020-08-11", "COVID-19"),
+    ("Why are the Dutch RBC agreements considered insufficient?", "wolfkamp-regulating-rbc", "insufficient"),
+    ("What did the Accord on Fire and Building Safety in Bangladesh achieve?", "miedema-binding-brands", "Accord"),
+    ("What did Amelia Evans say on Radio FM4?", "radio-fm4-evans-interview", "regulate"),
+    ("Are ethical certifications enough to protect human rights?", "lexology-ethical-certifications", "certification"),
+]
+
+
+@pytest.mark.parametrize("question, doc_id, phrase", TEN, ids=[f"q{i}" for i in range(1, 11)])
+def test_ten_answers_are_coherent_cited_and_exact(engine, question, doc_id, phrase):
+    answer = engine.ask(question)
+    assert not answer.abstained, answer.text
+    assert answer.sentences and answer.citations
+    used = set()
+    for sentence in answer.sentences:
+        assert sentence.citations, sentence.text  # every sentence is cited ...
+        assert re.search(r"\[\d+\]$", sentence.text)  # ... and carries its [n] at the end
+        used |= set(sentence.citations)
+    assert used == {c.n for c in answer.citations}  # no orphan source entry
+    previous_doc = None
+    for sentence, c in zip(answer.sentences, answer.citations):
+        assert c.document.text[c.start:c.end] == c.quote  # the quote is the document text at its offsets
+        assert c.quote in sentence.text
+        assert quotable(c.document, c.quote)  # no heading, title, link line or question stands as an answer
+        lead = f"{speaker(c.document)}: "
+        assert sentence.text.startswith(lead) == (c.document.doc_id != previous_doc)  # who is speaking, once per source
+        previous_doc = c.document.doc_id
+        assert c.reference.endswith(f"para. {c.paragraph}.")
+    words = [len(c.quote.split()) for c in answer.citations]
+    assert sum(words) <= max(engine.settings.answer_max_words, words[0])  # the word budget (a long first sentence may pass)
+    assert len(answer.sentences) <= engine.settings.answer_max_sentences
+    if doc_id:
+        assert doc_id in {c.document.doc_id for c in answer.citations}
+    assert any(phrase.lower() in c.quote.lower() for c in answer.citations), [c.quote for c in answer.citations]
+
+
+def test_sources_read_in_document_order_within_each_document(engine):
+    answer = engine.ask(TEN[1][0])
+    by_doc: dict[str, list[int]] = {}
+    for c in answer.citations:
+        by_doc.setdefault(c.document.doc_id, []).append(c.start)
+    assert all(starts == sorted(starts) for starts in by_doc.values())
+
+
+def test_json_carries_sentences_kinds_paragraphs_and_references(engine):
+    data = answer_to_dict(engine.ask(TEN[0][0]))
+    assert data["sentences"] and all(s["citations"] and s["verdict"] is None for s in data["sentences"])
+    for c in data["citations"]:
+        assert c["kind"] == "blog post" and c["paragraph"] >= 1 and "reference" in c and "date" in c
+        assert c["reference"].startswith("Jaff Bamenjo, “Rethinking MSIs")
+
+
+def test_who_wrote_question_quotes_the_byline(engine):
+    answer = engine.ask("Who wrote the blog post asking where the debate about democracy is?")
+    assert answer.citations[0].quote.startswith("by Harris Gleckman")
+    assert answer.citations[0].document.text[answer.citations[0].start:answer.citations[0].end] == answer.citations[0].quote
+
+
+def test_abstention_lists_closest_passages_marked_not_an_answer(engine):
+    answer = engine.ask("How long should I boil an egg to get a soft, runny yolk?")
+    assert answer.abstained and not answer.sentences and answer.hits
+    assert "not an answer" in answer.text
+
+
+DOC = Document("d", "A Title Line", "", "d.txt", author="Ann Author", kind="blog post")
+
+
+@pytest.mark.parametrize("text, ok", [
+    ("Rethinking MSIs: Regulating Responsible Business Conduct", False),  # heading
+    ("A Title Line", False),
+    ("by Ann Author, Coordinator of RELUFA/Cameroon", False),  # byline, unless asked who wrote it
+    ("Read the full article covering MSI Integrity’s new report, Not Fit-For-Purpose, here.", False),
+    ("The verdict?", False),
+    ("Contact: Teddy Ostrow", False),
+    ("They are not effective in ensuring accountability for corporate abuse.", True),
+    ("“We need to shift away from voluntary initiatives,” says Amelia Evans.", True),
+])
+def test_quotable_sentences(text, ok):
+    assert quotable(DOC, text) is ok
+
+
+def test_byline_is_quotable_when_asked_who_wrote():
+    assert quotable(DOC, "by Ann Author", asks_author=True)
+
+
+def test_trim_quotes_drops_only_an_unmatched_mark():
+    text = "x “The report is clear. They fail.” y"
+    opening = Span(2, text.index("They") - 1)  # “The report is clear.
+    assert text[trim_quotes(text, opening).start:trim_quotes(text, opening).end] == "The report is clear."
+    closing = Span(text.index("They"), text.index("”") + 1)  # They fail.”
+    assert text[trim_quotes(text, closing).start:trim_quotes(text, closing).end] == "They fail."
+    balanced = Span(2, text.index("”") + 1)
+    assert trim_quotes(text, balanced) == balanced
+
+
+def test_speaker_names_author_or_publisher_and_kind():
+    assert speaker(DOC) == "Ann Author (blog post)"
+    assert speaker(Document("n", "T", "", "n.txt", publisher="Lexology", kind="news coverage")) == "Lexology (news coverage)"

@@ -1,0 +1,72 @@
+"""The page's HTML and chat Markdown (msiqa.render_html): escaped, anchored, highlighted exactly.
+Fast checks without a server; the browser tests prove the same things on the live page."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from msiqa.render_html import (answer_pieces, documents_html, highlighted_paragraph, md_escape, question_echo,
+                               sources_html)
+from msiqa.types import Document
+
+KP = "Why is the Kimberley Process definition of conflict diamonds criticized?"
+TEXT = "Title line\n\nFirst paragraph. It has <b>two</b> sentences & more.\n\nSecond *para* [x](javascript:y)."
+DOC = Document(doc_id="d/1 x", title="A <i>title</i>", text=TEXT, path="d.txt", author="O'Neil & Co", kind="memo")
+
+
+def test_md_escape_leaves_no_markup_or_formatting():
+    out = md_escape('<img src=x onerror="a()"> **bold** [l](javascript:x) $x$ `c` # h & <b>')
+    assert "<" not in out and ">" not in out
+    assert "&lt;img" in out and "&amp;" in out
+    for raw in ("**", "[l]", "](", "$x$", "`c`"):
+        assert raw not in out
+    assert re.sub(r"\\(.)", r"\1", html.unescape(out)) == '<img src=x onerror="a()"> **bold** [l](javascript:x) $x$ `c` # h & <b>'
+
+
+def test_question_echo_shortens_long_questions():
+    echo = question_echo("why " * 25_000)
+    assert len(echo) < 600 and "100,000 characters" in echo
+
+
+def test_highlight_marks_exactly_the_quoted_characters():
+    start = TEXT.index("It has")
+    end = TEXT.index("more.") + len("more.")
+    out = highlighted_paragraph(DOC, start, end)
+    assert out == "First paragraph. <mark>It has &lt;b&gt;two&lt;/b&gt; sentences &amp; more.</mark>"
+
+
+def test_documents_html_escapes_and_anchors_every_paragraph():
+    out = documents_html({DOC.doc_id: DOC})
+    assert "<i>" not in out and "<b>" not in out and "javascript:y)" in out  # text, not a link
+    assert 'href="javascript' not in out
+    assert re.findall(r'id="(doc-d-1-x-p\d+)"', out) == ["doc-d-1-x-p1", "doc-d-1-x-p2", "doc-d-1-x-p3"]
+    assert "O&#x27;Neil &amp; Co" in out
+
+
+def test_real_answer_markers_cards_and_document_anchors_agree(engine):
+    from msiqa.serialize import answer_to_dict
+
+    answer = answer_to_dict(engine.ask(KP))
+    chat = "".join(answer_pieces(answer, turn=3))
+    markers = re.findall(r"\]\(#(src-3-\d+)\)", chat)
+    assert markers == [f"src-3-{c['n']}" for c in answer["citations"]]
+    panel = sources_html([{"turn": 3, "answer": answer}], engine.index.documents)
+    docs = documents_html(engine.index.documents)
+    for c in answer["citations"]:
+        card = re.search(rf'<article class="msiqa-src" id="src-3-{c["n"]}">(.*?)</article>', panel, re.S).group(1)
+        assert html.unescape(re.search(r"<mark>(.*?)</mark>", card, re.S).group(1)).replace("<br>", "\n") == c["quote"]
+        anchor = re.search(r'class="msiqa-read" href="#([^"]+)"', card).group(1)
+        paragraph = re.search(rf'<p class="[^"]*" id="{anchor}">(.*?)</p>', docs, re.S).group(1)
+        assert c["quote"] in html.unescape(re.sub(r"<a [^>]*>.*?</a> ", "", paragraph).replace("<br>", "\n"))
+
+
+def test_abstention_lists_closest_passages_as_not_an_answer(engine):
+    from msiqa.serialize import answer_to_dict
+
+    answer = answer_to_dict(engine.ask("Who won the 2018 FIFA World Cup?"))
+    assert answer["abstained"]
+    panel = sources_html([{"turn": 1, "answer": answer}], engine.index.documents)
+    assert "not an answer" in panel
+    assert panel.count('class="msiqa-src msiqa-closest"') == len(answer["hits"]) > 0
+    assert "<mark>" not in panel
