@@ -18,7 +18,7 @@ TEN = [
     ("What is the Fair Food Program and why is it different?", None, "Fair Food Program"),
     ("What does Harris Gleckman say about democracy and multi-stakeholder governance?", "gleckman-democracy", "governance"),
     ("How did the COVID-19 pandemic expose failures of corporate social responsibility?", "press-release-2020-08-11", "COVID-19"),
-    ("Why are the Dutch RBC agreements considered insufficient?", "wolfkamp-regulating-rbc", "insufficient"),
+    ("Why is the Dutch policy on responsible business conduct agreements insufficient?", "wolfkamp-regulating-rbc", "insufficient"),
     ("What did the Accord on Fire and Building Safety in Bangladesh achieve?", "miedema-binding-brands", "Accord"),
     ("What did Amelia Evans say on Radio FM4?", "radio-fm4-evans-interview", "regulate"),
     ("Are ethical certifications enough to protect human rights?", "lexology-ethical-certifications", "certification"),

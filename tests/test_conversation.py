@@ -34,7 +34,7 @@ def test_swap_entity_keeps_the_question_frame():
 @pytest.mark.parametrize("follow_up, rule", [
     ("And what about the EITI?", "new entity"), ("How about the Bangladesh Accord?", "new entity"),
     ("And the Fair Food Program?", "new entity"), ("Same question for the EITI", "new entity"),
-    ("Why did they reject it?", "pronoun"), ("Who wrote that?", "as asked"),  # no citations to point at
+    ("Why did they reject it?", "pronoun"), ("Who wrote that?", "pronoun"),  # no citations to point at
     ("What does the press release say about COVID-19?", "as asked"),
 ])
 def test_rules(follow_up, rule):

@@ -180,6 +180,8 @@ def abstention_evidence(retrieval: Retrieval, best_sentence_cosine: float, setti
 def should_abstain(retrieval: Retrieval, best_sentence_cosine: float, settings: Settings) -> bool:
     """Abstain when the evidence score is below the cut-off calibrated on the tune half of the eval set
     (`msiqa eval --calibrate`; README "Evaluation")."""
+    if retrieval.unknown_names:  # the question names something no passage mentions
+        return True
     return abstention_evidence(retrieval, best_sentence_cosine, settings) < settings.min_evidence
 
 

@@ -167,7 +167,8 @@ def compare_markdown(changes: dict[str, list[dict]], baseline: dict, current: di
 def calibrate(records: list[dict], split: str = "tune") -> dict:
     """Choose the abstention weight and cut-off on one split, reproducibly.
 
-    Abstain when `best_sentence + w * term_coverage < t`. Over the grid w in 0.0..1.0 (step 0.1) and t in
+    Abstain when the question names something no passage mentions, or when
+    `best_sentence + w * term_coverage < t`. Over the grid w in 0.0..1.0 (step 0.1) and t in
     0.00..1.50 (step 0.01), keep the pairs that abstain on at most MAX_ANSWERABLE_ABSTAINED of the split's
     answerable questions, and pick the one abstaining on the most unanswerable ones; ties go to fewer
     wrong abstentions, then the smallest w, then the median of the tied t values (the widest margin).
@@ -177,11 +178,15 @@ def calibrate(records: list[dict], split: str = "tune") -> dict:
     una = [r["abstention_inputs"] for r in chosen if not r["answerable"]]
     if not ans or not una:
         return {"split": split, "error": "needs answerable and unanswerable questions with abstention inputs"}
+    # A question naming something no passage mentions abstains whatever the cut-off (answer.should_abstain).
+    a_named = np.array([bool(x.get("unknown_names")) for x in ans])
+    u_named = np.array([bool(x.get("unknown_names")) for x in una])
     best: tuple | None = None
     for w in COVERAGE_WEIGHTS:
         a_scores = np.array([x["best_sentence"] + w * x["term_coverage"] for x in ans])
         u_scores = np.array([x["best_sentence"] + w * x["term_coverage"] for x in una])
-        rates = [(float(np.mean(u_scores < t)), float(np.mean(a_scores < t)), t) for t in EVIDENCE_CUTOFFS]
+        rates = [(float(np.mean(u_named | (u_scores < t))), float(np.mean(a_named | (a_scores < t))), t)
+                 for t in EVIDENCE_CUTOFFS]
         allowed = [r for r in rates if r[1] <= MAX_ANSWERABLE_ABSTAINED]
         top = max((r[0], -r[1]) for r in allowed)
         tied = [r[2] for r in allowed if (r[0], -r[1]) == top]

@@ -15,7 +15,8 @@ import numpy as np
 from msiqa.config import RETRIEVERS, Settings
 from msiqa.embedding import Embedder
 from msiqa.errors import MsiqaError
-from msiqa.store import LoadedIndex, filter_params, tokenize
+from msiqa.entities import mentions, names_with_text
+from msiqa.store import LoadedIndex, filter_params, passage_text, tokenize
 from msiqa.types import Hit
 
 
@@ -35,6 +36,7 @@ class Retrieval:
     query_vector: np.ndarray
     dense: Ranked  # the dense ranking, kept for abstention even when fusion or BM25 ranked the hits
     term_coverage: float = 0.0  # IDF-weighted share of the query's terms found in the hits (abstention)
+    unknown_names: tuple[str, ...] = ()  # names in the query that no searchable passage mentions
 
 
 def top_k(scores: np.ndarray, k: int) -> Ranked:
@@ -119,6 +121,23 @@ def term_coverage(index: LoadedIndex, query: str, rows: list[int]) -> float:
     return found / total if total else 0.0
 
 
+def unknown_names(index: LoadedIndex, query: str, rows: list[int], allowed: np.ndarray | None) -> tuple[str, ...]:
+    """Names in `query` (see `entities.py`) that neither the hits nor BM25's best passages for the name
+    itself mention: the documents cannot answer a question about something they never name.
+    Cost: one BM25 lookup per name not already in the hits."""
+    def passage(row: int) -> str:
+        chunk = index.chunks[row]
+        return passage_text(index.documents[chunk.doc_id], chunk)
+
+    unknown = []
+    for words, written in names_with_text(query):
+        if any(mentions(passage(row), words) for row in rows):
+            continue
+        if not any(mentions(passage(row), words) for row in bm25_search(index, " ".join(words), 5, allowed).rows):
+            unknown.append(written)
+    return tuple(unknown)
+
+
 class Retriever:
     """Runs one of `RETRIEVERS` over an open index."""
 
@@ -160,4 +179,5 @@ class Retriever:
             for i, (row, score) in enumerate(zip(ranked.rows[:k], ranked.scores[:k]))
         )
         coverage = term_coverage(self.index, query, [self.index.chunk_rows[h.chunk.chunk_id] for h in hits])
-        return Retrieval(query, retriever, hits, query_vector, dense, coverage)
+        unknown = unknown_names(self.index, query, [self.index.chunk_rows[h.chunk.chunk_id] for h in hits], allowed)
+        return Retrieval(query, retriever, hits, query_vector, dense, coverage, unknown)
