@@ -30,9 +30,11 @@ from msiqa.types import Answer, AnswerSentence, Chunk, Citation, Document, Span
 
 ABSTAIN_TEXT = ("The documents don't cover this question. The closest passages are listed below, "
                 "but they are not an answer.")
-LEXICAL_BONUS = 0.25  # weight of the share of question terms a sentence contains
+LEXICAL_BONUS = 0.5  # weight of the share of question terms a sentence contains
 DUPLICATE_COSINE = 0.92
-SCORE_MARGIN = 0.12  # keep sentences within this much of the best sentence's score
+RANK_BONUS = 0.2  # bonus for sentences of the best-ranked passages: RANK_BONUS / rank
+SIDE_LINE_PENALTY = 0.15
+SCORE_MARGIN = 0.3  # keep sentences within this much of the best sentence's score
 BYLINE_BONUS = 1.0  # a "by <author>" line answers "who wrote ...?" outright (more than any cosine can add)
 _AUTHOR_QUESTION = re.compile(r"\bwho\b.*\b(wr[io]tes?|written|authored)\b|\b(the|its|an?) authors?\b"
                               r"|\bauthors? of\b", re.I)
@@ -53,17 +55,20 @@ class Candidate:
 
 
 def quotable(doc: Document, text: str, asks_author: bool = False) -> bool:
-    """Whether a sentence can stand in an answer: not a heading, title, link line or question.
-
-    A line without closing punctuation is a heading, title, byline or contact line; a byline is
-    quotable only when the question asks who wrote something.
-    """
+    """Whether a sentence can stand in an answer at all: not a heading, title or question."""
     text = text.strip()
     if _BYLINE.match(text):
-        return asks_author
-    if _LINK_LINE.match(text) or text == doc.title or text.rstrip("”’\"' ").endswith("?"):
-        return False
-    return not (is_heading(text) or text[-1:] not in ".!”’\")")
+        return True
+    return not (text == doc.title or text.rstrip("”’\"' ").endswith("?") or is_heading(text))
+
+
+def side_line(text: str, asks_author: bool = False) -> bool:
+    """A byline, contact, caption or "Read … here." line: quotable, but only when clearly the best match
+    (it loses SIDE_LINE_PENALTY), except a byline when the question asks who wrote something."""
+    text = text.strip()
+    if _BYLINE.match(text):
+        return not asks_author
+    return bool(_LINK_LINE.match(text)) or text[-1:] not in ".!”’\")"
 
 
 def trim_quotes(text: str, span: Span) -> Span:
@@ -132,8 +137,10 @@ def candidates(question: str, retrieval: Retrieval, index: LoadedIndex) -> list[
             text = hit.document.text[span.start:span.end]
             overlap = len(query_terms & terms(text)) / len(query_terms) if query_terms else 0.0
             bonus = BYLINE_BONUS if asks_author and _BYLINE.match(text) else 0.0
+            prior = RANK_BONUS / hit.rank  # the fused ranking already weighed BM25 and both vector views
+            prior -= SIDE_LINE_PENALTY if side_line(text, asks_author) else 0.0
             out.append(Candidate(row, span, hit.document, chunk_row,
-                                 float(cosine) + LEXICAL_BONUS * overlap + bonus, float(cosine),
+                                 float(cosine) + LEXICAL_BONUS * overlap + bonus + prior, float(cosine),
                                  quotable(hit.document, text, asks_author)))
     return out
 

@@ -80,7 +80,11 @@ def _matches(name_word: str, text_word: str) -> bool:
 
 
 def mentions(text: str, phrase: tuple[str, ...]) -> bool:
-    """Whether `text` contains `phrase` as consecutive words (inflected endings allowed)."""
+    """Whether `text` names `phrase`: as consecutive words (inflected endings allowed), or, for a phrase
+    of several names ("Dutch RBC agreements" -> "Dutch", "RBC"), with each of its name words somewhere."""
     words = _words(text)
     n = len(phrase)
-    return any(all(_matches(phrase[j], words[i + j]) for j in range(n)) for i in range(len(words) - n + 1))
+    if any(all(_matches(phrase[j], words[i + j]) for j in range(n)) for i in range(len(words) - n + 1)):
+        return True
+    names = [w for w in phrase if w not in CONNECTORS]
+    return len(names) > 1 and all(any(_matches(name, w) for w in words) for name in names)
