@@ -80,7 +80,7 @@ def language_hint(question: str) -> str:
 def build_demo(engine):
     import gradio as gr
 
-    from msiqa.render_html import answer_pieces, documents_html, question_echo, sources_html
+    from msiqa.render_html import answer_pieces, documents_html, question_echo, searched_note, sources_html
     from msiqa.serialize import answer_to_dict
 
     documents = engine.index.documents
@@ -101,9 +101,11 @@ def build_demo(engine):
                                          {"role": "assistant", "content": "Searching the documents…"}]
         panel = sources_html(turns, documents)
         yield history, "", turns, panel
+        past = [(t["question"], t["obj"]) for t in turns if "obj" in t]  # follow-ups read earlier turns
         try:
-            answer = answer_to_dict(engine.ask(question, retriever=retriever, top_k=int(top_k),
-                                               doc_ids=doc_ids or None, kinds=kinds or None))
+            result = engine.ask(question, retriever=retriever, top_k=int(top_k),
+                                doc_ids=doc_ids or None, kinds=kinds or None, history=past)
+            answer = answer_to_dict(result)
         except InvalidQuestion as exc:
             history[-1]["content"] = friendly(exc)
             yield history, "", turns, panel
@@ -118,9 +120,9 @@ def build_demo(engine):
             yield history, question, turns, panel
             return
         turn = (turns[-1]["turn"] + 1) if turns else 1
-        turns = (list(turns) + [{"turn": turn, "answer": answer}])[-MAX_TURNS:]
+        turns = (list(turns) + [{"turn": turn, "answer": answer, "question": question, "obj": result}])[-MAX_TURNS:]
         panel = sources_html(turns, documents)
-        text = ""
+        text = searched_note(answer)
         for piece in answer_pieces(answer, turn):
             text += piece
             history[-1]["content"] = text

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from msiqa.answer import quotable, speaker, trim_quotes
+from msiqa.answer import quotable, side_line, speaker, trim_quotes
 from msiqa.serialize import answer_to_dict
 from msiqa.types import Document, Span
 
@@ -84,22 +84,26 @@ def test_abstention_lists_closest_passages_marked_not_an_answer(engine):
 DOC = Document("d", "A Title Line", "", "d.txt", author="Ann Author", kind="blog post")
 
 
-@pytest.mark.parametrize("text, ok", [
-    ("Rethinking MSIs: Regulating Responsible Business Conduct", False),  # heading
-    ("A Title Line", False),
-    ("by Ann Author, Coordinator of RELUFA/Cameroon", False),  # byline, unless asked who wrote it
-    ("Read the full article covering MSI Integrity’s new report, Not Fit-For-Purpose, here.", False),
-    ("The verdict?", False),
-    ("Contact: Teddy Ostrow", False),
-    ("They are not effective in ensuring accountability for corporate abuse.", True),
-    ("“We need to shift away from voluntary initiatives,” says Amelia Evans.", True),
+@pytest.mark.parametrize("text, ok, side", [
+    ("Rethinking MSIs: Regulating Responsible Business Conduct", False, False),  # heading: never quoted
+    ("A Title Line", False, False),
+    ("The verdict?", False, False),
+    # side lines: quotable, but they lose SIDE_LINE_PENALTY so they only win when clearly the best match
+    ("by Ann Author, Coordinator of RELUFA/Cameroon", True, True),
+    ("Read the full article covering MSI Integrity’s new report, Not Fit-For-Purpose, here.", True, True),
+    ("Contact: Teddy Ostrow", False, False),  # a lone unpunctuated line reads as a heading
+    ("They are not effective in ensuring accountability for corporate abuse.", True, False),
+    ("“We need to shift away from voluntary initiatives,” says Amelia Evans.", True, False),
 ])
-def test_quotable_sentences(text, ok):
+def test_quotable_sentences(text, ok, side):
     assert quotable(DOC, text) is ok
+    if ok:
+        assert side_line(text) is side
 
 
-def test_byline_is_quotable_when_asked_who_wrote():
+def test_byline_is_a_full_answer_when_asked_who_wrote():
     assert quotable(DOC, "by Ann Author", asks_author=True)
+    assert not side_line("by Ann Author", asks_author=True)
 
 
 def test_trim_quotes_drops_only_an_unmatched_mark():

@@ -97,6 +97,15 @@ def test_answer_sources_marker_click_and_highlight(page, tmp_path):
     assert (tmp_path / "answer.png").stat().st_size > 10_000
 
 
+def test_follow_up_is_searched_in_the_context_of_the_conversation(page):
+    ask(page, KP)
+    reply = ask(page, "And what about the EITI?")
+    text = reply.inner_text()
+    assert "Searched for:" in text and "EITI" in text.split("Searched for:")[1]
+    newest = page.locator("#msiqa-sources details[open] article.msiqa-src")
+    assert any("EITI" in t for t in newest.all_inner_texts())
+
+
 def test_read_in_document_opens_the_paragraph(page):
     ask(page, KP)
     link = page.locator("#msiqa-sources a.msiqa-read").first

@@ -64,3 +64,11 @@ def test_filter_by_document_and_kind(engine):
 def test_bad_questions_get_clear_messages(engine, question, message):
     with pytest.raises(InvalidQuestion, match=message):
         engine.ask(question)
+
+
+def test_question_about_something_never_mentioned_abstains_and_says_what(engine):
+    answer = engine.ask("How does the Forest Stewardship Council audit timber companies?")
+    assert answer.abstained
+    assert "never mention “Forest Stewardship Council”" in answer.text
+    # A name the documents do use is not flagged, however it is inflected.
+    assert not engine.ask("Who is Gerardo Reyes?").abstained

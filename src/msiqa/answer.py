@@ -192,12 +192,20 @@ def should_abstain(retrieval: Retrieval, best_sentence_cosine: float, settings: 
     return abstention_evidence(retrieval, best_sentence_cosine, settings) < settings.min_evidence
 
 
+def abstain_text(retrieval: Retrieval) -> str:
+    """The abstention message; it names what the documents never mention when that is the reason."""
+    if not retrieval.unknown_names:
+        return ABSTAIN_TEXT
+    names = ", ".join(f"“{name}”" for name in retrieval.unknown_names)
+    return f"The documents never mention {names}. " + ABSTAIN_TEXT
+
+
 def compose(question: str, retrieval: Retrieval, index: LoadedIndex, settings: Settings) -> Answer:
     """Answer `question` from `retrieval`; sentences are scored against the search query actually run."""
     cands = candidates(retrieval.query, retrieval, index)
     best_cosine = max((c.cosine for c in cands), default=0.0)
     if not cands or should_abstain(retrieval, best_cosine, settings):
-        return Answer(question, ABSTAIN_TEXT, True, (), (), retrieval.hits, retrieval.query)
+        return Answer(question, abstain_text(retrieval), True, (), (), retrieval.hits, retrieval.query)
     citations: list[Citation] = []
     sentences: list[AnswerSentence] = []
     previous_doc = None

@@ -53,6 +53,14 @@ def question_echo(question: str) -> str:
     return md_escape(text) if text else "*(empty question)*"
 
 
+def searched_note(answer: Mapping) -> str:
+    """"*Searched for: …*" when a follow-up was rewritten from the conversation, else nothing."""
+    query = answer.get("search_query") or answer["question"]
+    if query.strip() == answer["question"].strip():
+        return ""
+    return f"*Searched for: {md_escape(query)}*\n\n"
+
+
 def answer_pieces(answer: Mapping, turn: int) -> list[str]:
     """The chat reply as Markdown pieces (one per sentence), each `[n]` a link to its source card."""
     if answer["abstained"]:
