@@ -15,7 +15,7 @@ import os
 import sys
 import time
 
-from msiqa.cli import common_parser, settings_from
+from msiqa.cli import common_parser, configure_runtime, settings_from
 from msiqa.config import RETRIEVERS
 from msiqa.errors import InvalidQuestion, MsiqaError
 
@@ -176,12 +176,7 @@ def build_demo(engine):
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    for key, value in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"), ("GRADIO_ANALYTICS_ENABLED", "False"),
-                       ("HF_HUB_DISABLE_PROGRESS_BARS", "1"), ("TOKENIZERS_PARALLELISM", "false")):
-        os.environ.setdefault(key, value)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="msiqa: %(message)s")
-    for noisy in ("faiss.loader", "bm25s", "sentence_transformers", "transformers", "httpx"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_runtime(args.verbose)
     try:
         from msiqa.engine import Engine
 

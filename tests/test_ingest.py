@@ -13,7 +13,6 @@ import pytest
 
 from conftest import make_seeds
 from msiqa.config import Settings
-from msiqa.corpus import load_corpus
 from msiqa.engine import Engine, build_index, ensure_index
 from msiqa.indexing import add_files, describe_documents
 from msiqa.loaders import read_document

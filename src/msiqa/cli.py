@@ -327,20 +327,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="msiqa: %(message)s")
+def configure_runtime(verbose: bool) -> None:
+    """Offline model loading, quiet third-party logs; shared by the CLI and app.py."""
+    for key, value in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"), ("HF_HUB_DISABLE_PROGRESS_BARS", "1"),
+                       ("TRANSFORMERS_VERBOSITY", "error"), ("TOKENIZERS_PARALLELISM", "false"),
+                       ("GRADIO_ANALYTICS_ENABLED", "False")):
+        os.environ.setdefault(key, value)
+    level = logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="msiqa: %(message)s")
     for noisy in ("faiss.loader", "bm25s", "sentence_transformers", "transformers", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     for parser_log in ("pypdf", "trafilatura", "htmldate"):  # their warnings repeat what a skip reason says
         logging.getLogger(parser_log).setLevel(logging.ERROR)
     for handler in logging.getLogger().handlers:  # bm25s resets its logger to DEBUG when first imported
-        handler.setLevel(logging.INFO if args.verbose else logging.WARNING)
+        handler.setLevel(level)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    configure_runtime(args.verbose)
     try:
         return args.func(args)
     except MsiqaError as exc:
