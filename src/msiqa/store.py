@@ -1,10 +1,10 @@
 """The persisted index: FAISS vectors, chunk and document tables, BM25 arrays, sentence vectors, manifest.
 
-`build_index` embeds and writes everything into a temporary sibling folder and renames it into place,
-so a crash never leaves half an index. `load_index` verifies the manifest, file sizes and hashes and
-raises typed errors (`IndexMissing`, `IndexCorrupt`); `staleness` says why an index no longer matches
-the seeds or settings. Only JSON, `.npy` (allow_pickle=False) and FAISS's own format are read.
-Deliberately left out: deciding when to rebuild (that is `engine.py`).
+`write_index` writes everything into a temporary sibling folder and renames it into place, so a crash
+never leaves half an index; `make_faiss_index` picks exact or IVF search by size. `load_index` verifies
+the manifest, file sizes and hashes and raises typed errors (`IndexMissing`, `IndexCorrupt`). Only JSON,
+`.npy` (allow_pickle=False) and FAISS's own format are read. Deliberately left out: chunking and
+embedding (`indexing.py`) and deciding when to rebuild (`engine.py`).
 """
 
 from __future__ import annotations
