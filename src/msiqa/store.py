@@ -59,12 +59,13 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
-def terms(text: str) -> set[str]:
+@functools.lru_cache(maxsize=65536)
+def terms(text: str) -> frozenset[str]:
     """Content-word stems of `text` (the BM25 analyser without the vocabulary): for overlap scores."""
     from bm25s.stopwords import STOPWORDS_EN
 
     words = [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS_EN]
-    return set(_stemmer().stemWords(words))
+    return frozenset(_stemmer().stemWords(words))
 
 
 @dataclass
@@ -84,8 +85,9 @@ class LoadedIndex:
     chunk_vectors: np.ndarray | None = None  # one row per chunk: reused by incremental builds
 
     def sentence_rows(self, chunk_row: int) -> range:
-        rows = np.flatnonzero(self.sentence_chunk == chunk_row)
-        return range(int(rows[0]), int(rows[-1]) + 1) if len(rows) else range(0)
+        """The sentence rows of one chunk (`sentence_chunk` is sorted: a binary search, not a scan)."""
+        start = int(np.searchsorted(self.sentence_chunk, chunk_row, side="left"))
+        return range(start, int(np.searchsorted(self.sentence_chunk, chunk_row, side="right")))
 
 
 def library_versions() -> dict[str, str]:
