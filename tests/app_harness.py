@@ -6,17 +6,13 @@ Used by tests/test_app_*.py. Run directly to refresh the README screenshots from
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
+from msiqa.bench import AppServer
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -25,43 +21,15 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 KP = "Why is the Kimberley Process definition of conflict diamonds criticized?"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def running_app(seeds: Path, index: Path, log_path: Path, extra_env: dict | None = None, timeout_s: float = 420):
-    """Yield the base URL of `app.py` serving `seeds`/`index`; stop it afterwards."""
-    port = free_port()
-    env = dict(os.environ, HF_HUB_OFFLINE="1", **(extra_env or {}))
-    env.pop("GRADIO_SERVER_NAME", None)
-    log = open(log_path, "w", encoding="utf-8")
-    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--seeds", str(seeds), "--index", str(index),
-                             "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
-    url = f"http://127.0.0.1:{port}/"
+    """Yield (base URL, process) of `app.py` serving `seeds`/`index` on a free port; stop it afterwards."""
+    server = AppServer(seeds, index, log_path, extra_env=extra_env)
     try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"app.py exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
-            try:
-                if httpx.get(url + "gradio_api/info", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"app.py did not start in {timeout_s}s:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.5)
-        yield url, proc
+        server.wait_ready(timeout_s)
+        yield server.base + "/", server.proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        server.stop()
 
 
 def launch_browser(playwright):

@@ -190,15 +190,17 @@ def ask_inputs(info: dict, question: str) -> list:
 class AppServer:
     """`python app.py` on a free port of 127.0.0.1, until `stop()`."""
 
-    def __init__(self, seeds: Path, index: Path, log_path: Path) -> None:
+    def __init__(self, seeds: Path, index: Path, log_path: Path, extra_env: dict[str, str] | None = None) -> None:
         import httpx
 
+        env = {**_env(), **(extra_env or {})}
+        env.pop("GRADIO_SERVER_NAME", None)  # the app must bind 127.0.0.1 whatever the caller's shell says
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self._log = log_path.open("wb")
         self.started = time.perf_counter()
         self.proc = subprocess.Popen([sys.executable, str(APP), "--port", str(self.port), "--seeds", str(seeds),
-                                      "--index", str(index)], stdout=self._log, stderr=subprocess.STDOUT, env=_env())
+                                      "--index", str(index)], stdout=self._log, stderr=subprocess.STDOUT, env=env)
         self.client = httpx.Client(timeout=120)
 
     def wait_ready(self, timeout_s: float = 180.0) -> dict:
