@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from msiqa.answer import quotable, side_line, speaker, trim_quotes
+from msiqa.answer import ANSWER_TYPES, contact_lines, quotable, side_line, speaker, trim_quotes
+from msiqa.chunking import is_heading
 from msiqa.serialize import answer_to_dict
 from msiqa.types import Document, Span
 
@@ -75,6 +76,50 @@ def test_who_wrote_question_quotes_the_byline(engine):
     assert answer.citations[0].document.text[answer.citations[0].start:answer.citations[0].end] == answer.citations[0].quote
 
 
+def test_why_question_quotes_the_reason(engine):
+    answer = engine.ask("Why was the Kimberley Process set up?")
+    assert answer.citations[0].quote.startswith("The KPCS was created in response to public outcry")
+
+
+@pytest.mark.parametrize("question, sentence, matches", [
+    ("Why do brands resist?", "They resist because it costs money.", True),
+    ("Why do brands resist?", "They resist.", False),
+    ("What prompted the scheme?", "It was created in response to outcry.", True),
+    ("In what year was it formed?", "Formed in 2003 by the UN.", True),
+    ("When did MSIs appear?", "They emerged in the 1990s.", True),
+    ("When did MSIs appear?", "They emerged long ago.", False),
+    ("What do MSIs do?", "They resist because it costs money.", False),  # no expected type: no bonus
+])
+def test_answer_types(question, sentence, matches):
+    assert any(asks.search(question) and answer.search(sentence) for asks, answer in ANSWER_TYPES) is matches
+
+
+def test_contact_question_quotes_the_contact_entry(engine):
+    answer = engine.ask("Who is the press contact for MSI Integrity and what is his email address?")
+    quotes = [c.quote for c in answer.citations]
+    assert not answer.abstained
+    assert any("Teddy Ostrow" in q for q in quotes) and any("teddy@msi-integrity.org" in q for q in quotes)
+    assert all(c.document.doc_id == "press-release-2020-08-11" for c in answer.citations)
+
+
+def test_contact_lines_are_the_name_above_an_address_and_the_address():
+    lines = ["PRESS RELEASE: A TITLE", "Contact: Teddy Ostrow", "teddy@msi-integrity.org", "+1 (718) 594-5873",
+             "The report is out.", "Yaissy Solis, Coalition of Immokalee Workers", "yaissy@example.org / (239) 692-1482"]
+    assert contact_lines(lines) == [False, True, True, True, False, True, True]
+
+
+@pytest.mark.parametrize("line, heading", [
+    ("Real solutions", True),
+    ("Interview Requests:", True),  # a short label introduces what follows
+    ("A press FAQ for the report is available from: www.msi-integrity.org/faq/", False),  # a link is content
+    ("teddy@msi-integrity.org", False),
+    ("Evans said the following about the report and its findings:", False),  # a long line ending in ":"
+    ("by Ann Author", False),
+])
+def test_heading_rules(line, heading):
+    assert is_heading(line) is heading
+
+
 def test_abstention_lists_closest_passages_marked_not_an_answer(engine):
     answer = engine.ask("How long should I boil an egg to get a soft, runny yolk?")
     assert answer.abstained and not answer.sentences and answer.hits
@@ -92,6 +137,7 @@ DOC = Document("d", "A Title Line", "", "d.txt", author="Ann Author", kind="blog
     ("by Ann Author, Coordinator of RELUFA/Cameroon", True, True),
     ("Read the full article covering MSI Integrity’s new report, Not Fit-For-Purpose, here.", True, True),
     ("Contact: Teddy Ostrow", False, False),  # a lone unpunctuated line reads as a heading
+    ("teddy@msi-integrity.org / +1 (718) 594-5873", False, False),  # only a contact question quotes it
     ("They are not effective in ensuring accountability for corporate abuse.", True, False),
     ("“We need to shift away from voluntary initiatives,” says Amelia Evans.", True, False),
 ])

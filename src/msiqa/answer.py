@@ -1,11 +1,13 @@
 """Hits -> an `Answer` of quoted sentences, each cited `[n]`, or an explicit abstention.
 
 Sentences are scored against the question with vectors stored at build time (no model call here):
-cosine similarity plus a bonus for shared content words. The best few are kept, near-duplicates
+cosine similarity plus a bonus for shared content words, and one for carrying the kind of answer the
+question asks for (a reason for "why", a time for "when"). The best few are kept, near-duplicates
 dropped, and they are ordered by document and position so the reply reads in the source's order.
 Headings, titles, contact lines and questions are never quoted as answers (they answer nothing); when
 the question asks who wrote something, a byline is the answer. The first sentence from each source says
-who is speaking ("Jaff Bamenjo (blog post): ..."). Every citation quotes one sentence exactly, with its
+who is speaking ("Jaff Bamenjo (blog post): ..."); likewise, contact lines (name, e-mail, phone) answer
+"who should I contact ...?". Every citation quotes one sentence exactly, with its
 document offsets (a dangling opening or closing quotation mark is trimmed off the span, not the text).
 When the evidence is too weak (`should_abstain`), msiqa says the documents do not cover the question
 and lists the closest passages. Deliberately left out: free-text generation (`llm.py`), conversation
@@ -17,7 +19,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -35,11 +37,29 @@ DUPLICATE_COSINE = 0.92
 RANK_BONUS = 0.2  # bonus for sentences of the best-ranked passages: RANK_BONUS / rank
 SIDE_LINE_PENALTY = 0.15
 SCORE_MARGIN = 0.3  # keep sentences within this much of the best sentence's score
-BYLINE_BONUS = 1.0  # a "by <author>" line answers "who wrote ...?" outright (more than any cosine can add)
+BYLINE_BONUS = 1.0  # a byline ("who wrote ...?") or contact line ("who to contact?") answers outright
 _AUTHOR_QUESTION = re.compile(r"\bwho\b.*\b(wr[io]tes?|written|authored)\b|\b(the|its|an?) authors?\b"
                               r"|\bauthors? of\b", re.I)
 _BYLINE = re.compile(r"by\s+\w", re.I)
+# "Who should journalists contact ...?", "What is the press contact's email?": contact lines are the answer.
+_CONTACT_QUESTION = re.compile(r"\bcontact|\be-?mail|\b(tele)?phone\b|\binterview requests?\b"
+                               r"|\b(press|media) (enquir|inquir|office)", re.I)
+_CONTACT_HEAD = re.compile(r"^contact\b", re.I)  # "Contact: Teddy Ostrow"
+_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+\.\w|\(?\+?\d[\d ()./-]{7,}\d")  # an e-mail address or phone number
 _LINK_LINE = re.compile(r"(read|listen to|watch|click|download|subscribe)\b", re.I)  # "Read the full post here."
+# Expected answer types (classic QA): a "why" question is answered by a reason, a "when" question by a
+# time. A sentence that carries the expected type gains ANSWER_TYPE_BONUS. Chosen on the tune half of
+# eval/questions.jsonl (0.15-0.3 all gave the same gain; numbers for "how many" questions did not help).
+ANSWER_TYPE_BONUS = 0.2
+ANSWER_TYPES = (
+    (re.compile(r"^\s*why\b|\bwhat (makes|made|prompted|led|causes?|caused|explains?|drove)\b|\bfor what reason\b",
+                re.I),
+     re.compile(r"\b(because|since|due to|owing to|in response to|as a result|thanks to|in order to|so that"
+                r"|leads? to|led to|results? in|resulted in)\b", re.I)),
+    (re.compile(r"\b(when|since when|(in )?(what|which) (year|decade|month))\b", re.I),
+     re.compile(r"\b(1[89]|20)\d\d(s)?\b|\b(decade|century|years? (ago|later)|january|february|march|april|may"
+                r"|june|july|august|september|october|november|december)\b", re.I)),
+)
 _OPEN_QUOTES, _CLOSE_QUOTES = "“‘", "”’"
 
 
@@ -55,11 +75,13 @@ class Candidate:
 
 
 def quotable(doc: Document, text: str, asks_author: bool = False) -> bool:
-    """Whether a sentence can stand in an answer at all: not a heading, title or question."""
+    """Whether a sentence can stand in an answer at all: not a heading, title, question or a bare
+    e-mail/phone line (those answer only a contact question: `contact_lines`)."""
     text = text.strip()
     if _BYLINE.match(text):
         return True
-    return not (text == doc.title or text.rstrip("”’\"' ").endswith("?") or is_heading(text))
+    return not (text == doc.title or text.rstrip("”’\"' ").endswith("?") or is_heading(text)
+                or bool(_ADDRESS.fullmatch(text.strip(" /")) or _ADDRESS.match(text) and len(text) < 60))
 
 
 def side_line(text: str, asks_author: bool = False) -> bool:
@@ -122,9 +144,36 @@ def reference(doc: Document, paragraph: int, page: int | None = None) -> str:
     return ", ".join(p for p in parts if p) + "."
 
 
+def contact_lines(texts: list[str]) -> list[bool]:
+    """Which lines of a passage belong to a contact entry: a "Contact: ..." line, an e-mail address or
+    phone number, and the name line right above an address ("Teddy Ostrow, MSI Integrity")."""
+    address = [bool(_ADDRESS.search(t)) for t in texts]
+    return [address[i] or bool(_CONTACT_HEAD.match(t.strip()))
+            or (i + 1 < len(texts) and address[i + 1] and not t.rstrip().endswith((".", "?", "!", ":")))
+            for i, t in enumerate(texts)]
+
+
+def entries_scored_together(scored: list[Candidate], contact: list[bool]) -> list[Candidate]:
+    """Give each run of consecutive contact lines (name, e-mail, phone) their mean score, so that an
+    answer quotes the whole entry rather than an address without the name."""
+    out = list(scored)
+    i = 0
+    while i < len(out):
+        j = i
+        while j < len(out) and contact[j]:
+            j += 1
+        if j > i:
+            mean = sum(c.score for c in out[i:j]) / (j - i)
+            out[i:j] = [replace(c, score=mean) for c in out[i:j]]
+        i = j + 1
+    return out
+
+
 def candidates(question: str, retrieval: Retrieval, index: LoadedIndex) -> list[Candidate]:
     query_terms = terms(question)
     asks_author = bool(_AUTHOR_QUESTION.search(question))
+    asks_contact = bool(_CONTACT_QUESTION.search(question))
+    answer_types = [answer for asks, answer in ANSWER_TYPES if asks.search(question)]
     out: list[Candidate] = []
     for hit in retrieval.hits:
         chunk_row = index.chunk_rows[hit.chunk.chunk_id]
@@ -132,16 +181,21 @@ def candidates(question: str, retrieval: Retrieval, index: LoadedIndex) -> list[
         if not len(rows):
             continue
         cosines = index.sentence_vectors[rows.start:rows.stop] @ retrieval.query_vector
-        for row, cosine in zip(rows, cosines):
-            span = index.sentence_spans[row]
-            text = hit.document.text[span.start:span.end]
+        spans = [index.sentence_spans[row] for row in rows]
+        texts = [hit.document.text[span.start:span.end] for span in spans]
+        contact = contact_lines(texts) if asks_contact else [False] * len(texts)
+        scored: list[Candidate] = []
+        for row, cosine, span, text, is_contact in zip(rows, cosines, spans, texts, contact):
             overlap = len(query_terms & terms(text)) / len(query_terms) if query_terms else 0.0
-            bonus = BYLINE_BONUS if asks_author and _BYLINE.match(text) else 0.0
+            answers_outright = is_contact or (asks_author and bool(_BYLINE.match(text)))
+            bonus = BYLINE_BONUS if answers_outright else 0.0
+            bonus += ANSWER_TYPE_BONUS if any(answer.search(text) for answer in answer_types) else 0.0
             prior = RANK_BONUS / hit.rank  # the fused ranking already weighed BM25 and both vector views
-            prior -= SIDE_LINE_PENALTY if side_line(text, asks_author) else 0.0
-            out.append(Candidate(row, span, hit.document, chunk_row,
-                                 float(cosine) + LEXICAL_BONUS * overlap + bonus + prior, float(cosine),
-                                 quotable(hit.document, text, asks_author)))
+            prior -= SIDE_LINE_PENALTY if side_line(text, asks_author) and not is_contact else 0.0
+            scored.append(Candidate(row, span, hit.document, chunk_row,
+                                    float(cosine) + LEXICAL_BONUS * overlap + bonus + prior, float(cosine),
+                                    is_contact or quotable(hit.document, text, asks_author)))
+        out += entries_scored_together(scored, contact)
     return out
 
 

@@ -21,6 +21,8 @@ _BLOCK = re.compile(r"\S(?:.*\S)?(?:\n[ \t]*\S.*)*")  # non-blank lines with no 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[”’\"')\]]*(?=\s+[^\s])|\n")
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "Mr.", "Ms.", "Dr.", "St.", "U.S.", "U.N.", "vs.", "No.")
 SHORT_BLOCK_CHARS = 160
+LABEL_WORDS = 4  # "Interview Requests:", "Media contact:" are headings; a longer line ending in ":" is not
+_ADDRESS_IN_LINE = re.compile(r"www\.|://|\S@\S")
 
 
 @dataclass(frozen=True)
@@ -32,12 +34,17 @@ class Block:
 
 
 def is_heading(line: str) -> bool:
+    """A short single line without closing punctuation ("Real solutions"), or a short label that
+    introduces what follows ("Interview Requests:"). Bylines, quotations and lines carrying a web or
+    e-mail address are content, never headings."""
     text = line.strip()
     if "\n" in text or not text or len(text) > 140:
         return False
-    if text.lower().startswith("by ") or text[0] in "“\"‘'":
+    if text.lower().startswith("by ") or text[0] in "“\"‘'" or _ADDRESS_IN_LINE.search(text):
         return False
-    return text[-1] not in ".!:;,”\"’)"
+    if text.endswith(":"):
+        return len(text.split()) <= LABEL_WORDS
+    return text[-1] not in ".!;,”\"’)"
 
 
 def blocks(text: str) -> list[Block]:

