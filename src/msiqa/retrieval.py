@@ -16,7 +16,7 @@ from msiqa.config import RETRIEVERS, Settings
 from msiqa.embedding import Embedder
 from msiqa.errors import MsiqaError
 from msiqa.entities import mentions, names_with_text
-from msiqa.store import LoadedIndex, filter_params, passage_text, tokenize
+from msiqa.store import LoadedIndex, bm25_terms, bm25_text, filter_params, passage_text, tokenize
 from msiqa.types import Hit
 
 
@@ -76,7 +76,8 @@ def sentence_search(index: LoadedIndex, query_vector: np.ndarray, k: int, allowe
 
 
 def bm25_search(index: LoadedIndex, query: str, k: int, allowed: np.ndarray | None) -> Ranked:
-    tokens = [t for t in tokenize([query])[0] if t in index.bm25.vocab_dict]
+    """Chunks ranked by BM25 over words and word pairs, the query's acronyms spelled out as in the index."""
+    tokens = [t for t in bm25_terms([bm25_text(query, index.acronyms)])[0] if t in index.bm25.vocab_dict]
     if not tokens:
         return Ranked((), ())
     scores = np.asarray(index.bm25.get_scores(tokens), dtype=np.float32)
