@@ -10,7 +10,7 @@ PKG = Path(__file__).resolve().parents[1] / "src" / "msiqa"
 # Lower numbers are upstream. A module may import only modules at its level or above.
 LAYERS = {
     "types": 0, "errors": 0, "config": 0,
-    "corpus": 1, "loaders": 1, "chunking": 1, "entities": 1, "acronyms": 1,
+    "corpus": 1, "loaders": 1, "chunking": 1, "entities": 1, "acronyms": 1, "quantities": 1,
     "embedding": 2, "store": 3, "indexing": 4,
     "retrieval": 5, "answer": 6, "verify": 6, "llm": 6, "conversation": 6,
     "engine": 7, "serialize": 7, "evaluation": 8, "eval_report": 8,

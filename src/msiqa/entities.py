@@ -22,6 +22,7 @@ shall may might must has have had in on at according the a an and but or if tell
 explain summarise summarize compare i besides apart beyond other since after before during between from
 to for with under over as please also so then now yet both each every all any some many much more most
 according regarding concerning about does this that these those there their its it they we you he she
+into onto roughly approximately exactly just only
 """.split())
 
 

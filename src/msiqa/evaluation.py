@@ -294,6 +294,7 @@ def evaluate(engine, questions: list[Question], retrievers: tuple[str, ...], top
                                                 top_k or engine.settings.top_k, query_vector=vector)
             record["abstention_inputs"] = {"best_sentence": best_sentence_cosine(retrieval, engine.index),
                                            "term_coverage": retrieval.term_coverage,
-                                           "unknown_names": list(retrieval.unknown_names)}
+                                           "unknown_names": list(retrieval.unknown_names),
+                                           "uncounted": retrieval.uncounted}
         records.append(record)
     return records

@@ -15,7 +15,8 @@ import numpy as np
 from msiqa.config import RETRIEVERS, Settings
 from msiqa.embedding import Embedder
 from msiqa.errors import MsiqaError
-from msiqa.entities import mentions, names_with_text
+from msiqa.entities import mentions, names_with_text, named_phrases
+from msiqa.quantities import counted_phrase, counted_words
 from msiqa.store import LoadedIndex, bm25_terms, bm25_text, filter_params, passage_text, tokenize
 from msiqa.types import Hit
 
@@ -37,6 +38,7 @@ class Retrieval:
     dense: Ranked  # the dense ranking, kept for abstention even when fusion or BM25 ranked the hits
     term_coverage: float = 0.0  # IDF-weighted share of the query's terms found in the hits (abstention)
     unknown_names: tuple[str, ...] = ()  # names in the query that no searchable passage mentions
+    uncounted: str | None = None  # "how many X?" queries: X as written, when no passage near its names counts X
 
 
 def top_k(scores: np.ndarray, k: int) -> Ranked:
@@ -139,6 +141,35 @@ def unknown_names(index: LoadedIndex, query: str, rows: list[int], allowed: np.n
     return tuple(unknown)
 
 
+COUNT_MATCH_COSINE = 0.65  # word-vector cosine at which a counted word names the asked-about thing:
+# near-synonyms score 0.70-0.87 with MiniLM ("firms"/"companies" 0.87), related things 0.4-0.6
+# ("farms"/"workers" 0.44). Set a priori from such pairs, not fitted to the eval set.
+COUNT_SEARCH_DEPTH = 20  # BM25 passages for the query's names and counted noun, searched besides the hits
+
+
+def counted_near_names(index: LoadedIndex, query: str, noun: str, rows: list[int],
+                       allowed: np.ndarray | None) -> set[str]:
+    """Words that follow a number in sentences whose neighbourhood (the sentence, the ones beside it,
+    the document's title and author) mentions every name in `query`. Searched: the hits and BM25's best
+    passages for the names and `noun`."""
+    names = named_phrases(query)
+    lookup = " ".join([w for name in names for w in name] + [noun])
+    found: set[str] = set()
+    for row in sorted(set(rows) | set(bm25_search(index, lookup, COUNT_SEARCH_DEPTH, allowed).rows)):
+        chunk = index.chunks[row]
+        doc = index.documents[chunk.doc_id]
+        spans = chunk.sentences
+        for i, span in enumerate(spans):
+            counted = counted_words(doc.text[span.start:span.end])
+            if not counted:
+                continue
+            window = f"{doc.text[spans[max(0, i - 1)].start:spans[min(len(spans) - 1, i + 1)].end]} " \
+                     f"{doc.title} {doc.author or ''}"
+            if all(mentions(window, name) for name in names):
+                found.update(counted)
+    return found
+
+
 class Retriever:
     """Runs one of `RETRIEVERS` over an open index."""
 
@@ -180,5 +211,24 @@ class Retriever:
             for i, (row, score) in enumerate(zip(ranked.rows[:k], ranked.scores[:k]))
         )
         coverage = term_coverage(self.index, query, [self.index.chunk_rows[h.chunk.chunk_id] for h in hits])
-        unknown = unknown_names(self.index, query, [self.index.chunk_rows[h.chunk.chunk_id] for h in hits], allowed)
-        return Retrieval(query, retriever, hits, query_vector, dense, coverage, unknown)
+        rows = [self.index.chunk_rows[h.chunk.chunk_id] for h in hits]
+        unknown = unknown_names(self.index, query, rows, allowed)
+        return Retrieval(query, retriever, hits, query_vector, dense, coverage, unknown,
+                         self.uncounted(query, rows, allowed))
+
+    def uncounted(self, query: str, rows: list[int], allowed: np.ndarray | None) -> str | None:
+        """For a one-part "how many X?" query: X as written when no passage near the query's names puts a
+        number on X or a near-synonym of it (`quantities.py`); None otherwise. One small model call (the
+        counted words), only for how-many questions."""
+        phrase = counted_phrase(query)
+        if phrase is None:
+            return None
+        noun = phrase.split()[-1].lower()
+        words = sorted(counted_near_names(self.index, query, noun, rows, allowed))
+        if noun in words:
+            return None
+        if words:
+            vectors = self.embedder.encode([noun] + words)
+            if float(np.max(vectors[1:] @ vectors[0])) >= COUNT_MATCH_COSINE:
+                return None
+        return phrase
