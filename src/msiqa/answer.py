@@ -2,7 +2,7 @@
 
 Sentences are scored against the question with vectors stored at build time (no model call here):
 cosine similarity plus a bonus for shared content words, and one for carrying the kind of answer the
-question asks for (a reason for "why", a time for "when", a count of pages for "how many pages"). The best few are kept, near-duplicates
+question asks for (a reason for "why", a time for "when"). The best few are kept, near-duplicates
 dropped, and they are ordered by document and position so the reply reads in the source's order.
 Headings, titles, contact lines and questions are never quoted as answers (they answer nothing); when
 the question asks who wrote something, a byline is the answer. The first sentence from each source says
@@ -27,7 +27,6 @@ from msiqa.chunking import blocks, is_heading, page_of
 from msiqa.config import Settings
 from msiqa.entities import names_with_text
 from msiqa.errors import InvalidQuestion
-from msiqa.quantities import counted_nouns, counted_words
 from msiqa.retrieval import Retrieval
 from msiqa.store import LoadedIndex, terms
 from msiqa.types import Answer, AnswerSentence, Chunk, Citation, Document, Span
@@ -50,9 +49,9 @@ _CONTACT_HEAD = re.compile(r"^contact\b", re.I)  # "Contact: Teddy Ostrow"
 _ADDRESS = re.compile(r"[\w.+-]+@[\w-]+\.\w|\(?\+?\d[\d ()./-]{7,}\d")  # an e-mail address or phone number
 _LINK_LINE = re.compile(r"(read|listen to|watch|click|download|subscribe)\b", re.I)  # "Read the full post here."
 # Expected answer types (classic QA): a "why" question is answered by a reason, a "when" question by a
-# time, a "how many pages" question by a sentence that counts pages (`quantities.py`). A sentence that carries the expected type gains ANSWER_TYPE_BONUS. Chosen on the tune half of
-# eval/questions.jsonl (0.15-0.3 all gave the same gain; any number for "how many" questions did not help,
-# a count of the asked-about thing changed nothing there and is kept for questions like "how many pages").
+# time. A sentence that carries the expected type gains ANSWER_TYPE_BONUS. Chosen on the tune half of
+# eval/questions.jsonl (0.15-0.3 all gave the same gain). For "how many" questions neither any number nor a
+# count of the asked-about thing helped there, so counts only decide abstention (`retrieval.uncounted`).
 ANSWER_TYPE_BONUS = 0.2
 ANSWER_TYPES = (
     (re.compile(r"^\s*why\b|\bwhat (makes|made|prompted|led|causes?|caused|explains?|drove)\b|\bfor what reason\b",
@@ -177,7 +176,6 @@ def candidates(question: str, retrieval: Retrieval, index: LoadedIndex) -> list[
     asks_author = bool(_AUTHOR_QUESTION.search(question))
     asks_contact = bool(_CONTACT_QUESTION.search(question))
     answer_types = [answer for asks, answer in ANSWER_TYPES if asks.search(question)]
-    counted = terms(" ".join(counted_nouns(question)))  # "how many pages": a sentence counting pages
     out: list[Candidate] = []
     for hit in retrieval.hits:
         chunk_row = index.chunk_rows[hit.chunk.chunk_id]
@@ -193,9 +191,7 @@ def candidates(question: str, retrieval: Retrieval, index: LoadedIndex) -> list[
             overlap = len(query_terms & terms(text)) / len(query_terms) if query_terms else 0.0
             answers_outright = is_contact or (asks_author and bool(_BYLINE.match(text)))
             bonus = BYLINE_BONUS if answers_outright else 0.0
-            typed = any(answer.search(text) for answer in answer_types) or bool(
-                counted and counted & terms(" ".join(counted_words(text))))
-            bonus += ANSWER_TYPE_BONUS if typed else 0.0
+            bonus += ANSWER_TYPE_BONUS if any(answer.search(text) for answer in answer_types) else 0.0
             prior = RANK_BONUS / hit.rank  # the fused ranking already weighed BM25 and both vector views
             prior -= SIDE_LINE_PENALTY if side_line(text, asks_author) and not is_contact else 0.0
             scored.append(Candidate(row, span, hit.document, chunk_row,

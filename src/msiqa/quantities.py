@@ -4,7 +4,7 @@ A question like "How many farms take part in the Fair Food Program?" can only be
 that puts a number on farms. When no passage near the question's names counts anything like the thing
 asked about, the documents do not give the figure, however close the other words are: msiqa says so
 instead of quoting sentences about other numbers. `counted_noun` finds the counted thing of a one-part
-how-many question ("farms"; `counted_nouns`: of every how-many part, for answer scoring); `counted_words` lists the words that follow a number in a text
+how-many question ("farms"); `counted_words` lists the words that follow a number in a text
 ("over 2 million workers" -> "million", "workers"). Whether a counted word means the same thing
 ("firms" / "companies") is decided by the caller with word vectors (`retrieval.uncounted`).
 Deliberately left out: questions of several parts ("How many X, and which Y?"): one part may be
@@ -24,11 +24,6 @@ _NUMBER = (r"(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleve
 # A number and the (up to) three words after it: "235-page report", "over 2 million workers".
 _COUNT = re.compile(rf"\b{_NUMBER}\b((?:[-\s]+[A-Za-z][\w’'-]*){{1,3}})", re.I)
 _WORD = re.compile(r"[A-Za-z][\w’']*")
-
-
-def counted_nouns(question: str) -> list[str]:
-    """The plural nouns the question's "how many ...?" parts count ("pages", "initiatives")."""
-    return [m.group(1).split()[-1].lower() for m in _HOW_MANY.finditer(question)]
 
 
 def counted_phrase(question: str) -> str | None:
