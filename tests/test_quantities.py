@@ -1,10 +1,10 @@
-"""How-many questions: what they count, what texts count, and refusing when no passage counts it."""
+"""Questions asking for a figure (how many X, what fee) and refusing when no passage gives it."""
 
 from __future__ import annotations
 
 import pytest
 
-from msiqa.quantities import counted_noun, counted_phrase, counted_words
+from msiqa.quantities import asks_amount, counted_noun, counted_phrase, counted_words, states_amount
 
 
 @pytest.mark.parametrize("question, noun", [
@@ -45,4 +45,31 @@ def test_how_many_question_the_documents_count_is_answered(engine):
 
 def test_near_synonym_counts_as_the_same_thing(engine):
     # the press release counts "companies"; "firms" is a near-synonym (MiniLM word cosine ~0.87)
-    assert engine.retriever.search("How many firms take part in MSIs?", "hybrid", 5).uncounted is None
+    assert engine.retriever.search("How many firms take part in MSIs?", "hybrid", 5).missing_answer is None
+
+
+@pytest.mark.parametrize("question, asks", [
+    ("How much does a copy of the report cost?", True),
+    ("What membership fee do brands pay to join the Accord?", True),
+    ("What price did the brands pay?", True),
+    ("Which three resources determine how much influence a member can wield?", False),
+    ("How much does it cost, and who pays?", False),  # two parts
+])
+def test_asks_amount(question, asks):
+    assert asks_amount(question) is asks
+
+
+def test_states_amount():
+    assert states_amount("workers were paid $0 for it") and states_amount("a fund of 5 million euros")
+    assert not states_amount("over 2 million workers")
+
+
+def test_fee_question_the_documents_never_price_abstains_and_says_why(engine):
+    answer = engine.ask("How much do brands pay to sign the Bangladesh Accord?")
+    assert answer.abstained
+    assert answer.text.startswith("None of the documents gives an amount of money for “Bangladesh Accord”.")
+
+
+def test_pay_question_the_documents_answer_with_an_amount(engine):
+    answer = engine.ask("How much were workers on Sri Lankan tea plantations paid?")
+    assert not answer.abstained and any("US $0.14 a day" in c.quote for c in answer.citations)

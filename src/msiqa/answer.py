@@ -51,7 +51,7 @@ _LINK_LINE = re.compile(r"(read|listen to|watch|click|download|subscribe)\b", re
 # Expected answer types (classic QA): a "why" question is answered by a reason, a "when" question by a
 # time. A sentence that carries the expected type gains ANSWER_TYPE_BONUS. Chosen on the tune half of
 # eval/questions.jsonl (0.15-0.3 all gave the same gain). For "how many" questions neither any number nor a
-# count of the asked-about thing helped there, so counts only decide abstention (`retrieval.uncounted`).
+# count of the asked-about thing helped there, so counts only decide abstention (`retrieval.missing_answer`).
 ANSWER_TYPE_BONUS = 0.2
 ANSWER_TYPES = (
     (re.compile(r"^\s*why\b|\bwhat (makes|made|prompted|led|causes?|caused|explains?|drove)\b|\bfor what reason\b",
@@ -241,24 +241,24 @@ def abstention_evidence(retrieval: Retrieval, best_sentence_cosine: float, setti
 
 
 def should_abstain(retrieval: Retrieval, best_sentence_cosine: float, settings: Settings) -> bool:
-    """Abstain when the question names something no passage mentions, asks "how many X?" where no
-    passage counts X, or the evidence score is below the cut-off calibrated on the tune half of the eval
+    """Abstain when the question names something no passage mentions, asks for a figure no passage near
+    its names gives ("how many X?", "what fee?"), or the evidence score is below the cut-off calibrated on the tune half of the eval
     set (`msiqa eval --calibrate`; README "Evaluation")."""
-    if retrieval.unknown_names or retrieval.uncounted:
+    if retrieval.unknown_names or retrieval.missing_answer:
         return True
     return abstention_evidence(retrieval, best_sentence_cosine, settings) < settings.min_evidence
 
 
 def abstain_text(retrieval: Retrieval) -> str:
-    """The abstention message; it names what the documents never mention (or never count) when that is
-    the reason."""
+    """The abstention message; it names what the documents never mention (or the figure they never give)
+    when that is the reason."""
     if retrieval.unknown_names:
         names = ", ".join(f"“{name}”" for name in retrieval.unknown_names)
         return f"The documents never mention {names}. " + ABSTAIN_TEXT
-    if retrieval.uncounted:
+    if retrieval.missing_answer:
         names = [written for _, written in names_with_text(retrieval.query)]
         about = " for " + ", ".join(f"“{name}”" for name in names) if names else ""
-        return f"None of the documents gives a number of {retrieval.uncounted}{about}. " + ABSTAIN_TEXT
+        return f"None of the documents gives {retrieval.missing_answer}{about}. " + ABSTAIN_TEXT
     return ABSTAIN_TEXT
 
 

@@ -167,8 +167,8 @@ def compare_markdown(changes: dict[str, list[dict]], baseline: dict, current: di
 def calibrate(records: list[dict], split: str = "tune") -> dict:
     """Choose the abstention weight and cut-off on one split, reproducibly.
 
-    Abstain when the question names something no passage mentions (or asks "how many X?" where no
-    passage counts X), or when
+    Abstain when the question names something no passage mentions (or asks for a figure, "how
+    many X?", that no passage near its names gives), or when
     `best_sentence + w * term_coverage < t`. Over the grid w in 0.0..1.0 (step 0.1) and t in
     0.00..1.50 (step 0.01), keep the pairs that abstain on at most MAX_ANSWERABLE_ABSTAINED of the split's
     answerable questions, and pick the one abstaining on the most unanswerable ones; ties go to fewer
@@ -179,9 +179,9 @@ def calibrate(records: list[dict], split: str = "tune") -> dict:
     una = [r["abstention_inputs"] for r in chosen if not r["answerable"]]
     if not ans or not una:
         return {"split": split, "error": "needs answerable and unanswerable questions with abstention inputs"}
-    # These abstain whatever the cut-off (answer.should_abstain): a name no passage mentions, an uncounted X.
-    a_named = np.array([bool(x.get("unknown_names") or x.get("uncounted")) for x in ans])
-    u_named = np.array([bool(x.get("unknown_names") or x.get("uncounted")) for x in una])
+    # These abstain whatever the cut-off (answer.should_abstain): a name no passage mentions, a figure not given.
+    a_named = np.array([bool(x.get("unknown_names") or x.get("missing_answer")) for x in ans])
+    u_named = np.array([bool(x.get("unknown_names") or x.get("missing_answer")) for x in una])
     best: tuple | None = None
     for w in COVERAGE_WEIGHTS:
         a_scores = np.array([x["best_sentence"] + w * x["term_coverage"] for x in ans])

@@ -295,6 +295,6 @@ def evaluate(engine, questions: list[Question], retrievers: tuple[str, ...], top
             record["abstention_inputs"] = {"best_sentence": best_sentence_cosine(retrieval, engine.index),
                                            "term_coverage": retrieval.term_coverage,
                                            "unknown_names": list(retrieval.unknown_names),
-                                           "uncounted": retrieval.uncounted}
+                                           "missing_answer": retrieval.missing_answer}
         records.append(record)
     return records

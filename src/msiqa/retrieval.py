@@ -16,7 +16,7 @@ from msiqa.config import RETRIEVERS, Settings
 from msiqa.embedding import Embedder
 from msiqa.errors import MsiqaError
 from msiqa.entities import mentions, names_with_text, named_phrases
-from msiqa.quantities import counted_phrase, counted_words
+from msiqa.quantities import asks_amount, counted_phrase, counted_words, states_amount
 from msiqa.store import LoadedIndex, bm25_terms, bm25_text, filter_params, passage_text, tokenize
 from msiqa.types import Hit
 
@@ -38,7 +38,7 @@ class Retrieval:
     dense: Ranked  # the dense ranking, kept for abstention even when fusion or BM25 ranked the hits
     term_coverage: float = 0.0  # IDF-weighted share of the query's terms found in the hits (abstention)
     unknown_names: tuple[str, ...] = ()  # names in the query that no searchable passage mentions
-    uncounted: str | None = None  # "how many X?" queries: X as written, when no passage near its names counts X
+    missing_answer: str | None = None  # the figure a query asks for that no passage near its names gives
 
 
 def top_k(scores: np.ndarray, k: int) -> Ranked:
@@ -144,29 +144,24 @@ def unknown_names(index: LoadedIndex, query: str, rows: list[int], allowed: np.n
 COUNT_MATCH_COSINE = 0.65  # word-vector cosine at which a counted word names the asked-about thing:
 # near-synonyms score 0.70-0.87 with MiniLM ("firms"/"companies" 0.87), related things 0.4-0.6
 # ("farms"/"workers" 0.44). Set a priori from such pairs, not fitted to the eval set.
-COUNT_SEARCH_DEPTH = 20  # BM25 passages for the query's names and counted noun, searched besides the hits
+COUNT_SEARCH_DEPTH = 20  # BM25 passages for the query's names and asked-for figure, searched besides the hits
 
 
-def counted_near_names(index: LoadedIndex, query: str, noun: str, rows: list[int],
-                       allowed: np.ndarray | None) -> set[str]:
-    """Words that follow a number in sentences whose neighbourhood (the sentence, the ones beside it,
-    the document's title and author) mentions every name in `query`. Searched: the hits and BM25's best
-    passages for the names and `noun`."""
+def sentences_near_names(index: LoadedIndex, query: str, lookup: str, rows: list[int],
+                         allowed: np.ndarray | None) -> list[str]:
+    """Sentences whose neighbourhood (the sentence, the ones beside it, the document's title and author)
+    mentions every name in `query`. Searched: the hits' passages and BM25's best for `lookup`."""
     names = named_phrases(query)
-    lookup = " ".join([w for name in names for w in name] + [noun])
-    found: set[str] = set()
+    found: list[str] = []
     for row in sorted(set(rows) | set(bm25_search(index, lookup, COUNT_SEARCH_DEPTH, allowed).rows)):
         chunk = index.chunks[row]
         doc = index.documents[chunk.doc_id]
         spans = chunk.sentences
         for i, span in enumerate(spans):
-            counted = counted_words(doc.text[span.start:span.end])
-            if not counted:
-                continue
             window = f"{doc.text[spans[max(0, i - 1)].start:spans[min(len(spans) - 1, i + 1)].end]} " \
                      f"{doc.title} {doc.author or ''}"
             if all(mentions(window, name) for name in names):
-                found.update(counted)
+                found.append(doc.text[span.start:span.end])
     return found
 
 
@@ -214,21 +209,26 @@ class Retriever:
         rows = [self.index.chunk_rows[h.chunk.chunk_id] for h in hits]
         unknown = unknown_names(self.index, query, rows, allowed)
         return Retrieval(query, retriever, hits, query_vector, dense, coverage, unknown,
-                         self.uncounted(query, rows, allowed))
+                         self.missing_answer(query, rows, allowed))
 
-    def uncounted(self, query: str, rows: list[int], allowed: np.ndarray | None) -> str | None:
-        """For a one-part "how many X?" query: X as written when no passage near the query's names puts a
-        number on X or a near-synonym of it (`quantities.py`); None otherwise. One small model call (the
-        counted words), only for how-many questions."""
+    def missing_answer(self, query: str, rows: list[int], allowed: np.ndarray | None) -> str | None:
+        """What a one-part question asking for a figure wants when no passage near the query's names gives
+        it (`quantities.py`): "a number of farms", "an amount of money"; None otherwise. How-many
+        questions accept a near-synonym of the counted thing (one small model call, only for them)."""
+        names = " ".join(w for name in named_phrases(query) for w in name)
+        if asks_amount(query):
+            near = sentences_near_names(self.index, query, f"{names} fee cost price paid", rows, allowed)
+            return None if any(states_amount(text) for text in near) else "an amount of money"
         phrase = counted_phrase(query)
         if phrase is None:
             return None
         noun = phrase.split()[-1].lower()
-        words = sorted(counted_near_names(self.index, query, noun, rows, allowed))
+        near = sentences_near_names(self.index, query, f"{names} {noun}", rows, allowed)
+        words = sorted({w for text in near for w in counted_words(text)})
         if noun in words:
             return None
         if words:
             vectors = self.embedder.encode([noun] + words)
             if float(np.max(vectors[1:] @ vectors[0])) >= COUNT_MATCH_COSINE:
                 return None
-        return phrase
+        return f"a number of {phrase}"
