@@ -206,8 +206,8 @@ p.msiqa-flash { background: #fef9c3; box-shadow: none; }
 """
 
 # One delegated listener (capture phase) for the page's own links and buttons: `[n]` markers and
-# "Read in document" links switch to the right tab, open the source's <details>, scroll it into view
-# and flash it; "Copy citation" copies the reference (with a fallback outside secure contexts).
+# "Read in document" links switch to the right tab, open the source's <details>, scroll its highlighted
+# quote (or, without one, the source) into view and flash it; "Copy citation" copies the reference (with a fallback outside secure contexts).
 APP_HEAD = """<script>
 (() => {
   const tab = (name) => {
@@ -220,7 +220,7 @@ APP_HEAD = """<script>
     const el = document.getElementById(id);
     if (!el) { if (tries > 0) setTimeout(() => reveal(id, tries - 1), 60); return; }
     const d = el.closest('details'); if (d) d.open = true;
-    el.scrollIntoView({ behavior: 'smooth', block: 'center' }); flash(el);
+    (el.querySelector('mark') || el).scrollIntoView({ behavior: 'smooth', block: 'center' }); flash(el);
   };
   const copy = (text, button) => {
     const done = () => { const old = button.textContent; button.textContent = 'Copied ✓';

@@ -15,7 +15,7 @@ import numpy as np
 from msiqa.config import RETRIEVERS, Settings
 from msiqa.embedding import Embedder
 from msiqa.errors import MsiqaError
-from msiqa.entities import mentions, names_with_text, named_phrases
+from msiqa.entities import mentions, named_phrases, names_with_text
 from msiqa.quantities import asks_amount, counted_phrase, counted_words, states_amount
 from msiqa.store import LoadedIndex, bm25_terms, bm25_text, filter_params, passage_text, tokenize
 from msiqa.types import Hit
@@ -205,11 +205,9 @@ class Retriever:
                 document=self.index.documents[self.index.chunks[row].doc_id])
             for i, (row, score) in enumerate(zip(ranked.rows[:k], ranked.scores[:k]))
         )
-        coverage = term_coverage(self.index, query, [self.index.chunk_rows[h.chunk.chunk_id] for h in hits])
         rows = [self.index.chunk_rows[h.chunk.chunk_id] for h in hits]
-        unknown = unknown_names(self.index, query, rows, allowed)
-        return Retrieval(query, retriever, hits, query_vector, dense, coverage, unknown,
-                         self.missing_answer(query, rows, allowed))
+        return Retrieval(query, retriever, hits, query_vector, dense, term_coverage(self.index, query, rows),
+                         unknown_names(self.index, query, rows, allowed), self.missing_answer(query, rows, allowed))
 
     def missing_answer(self, query: str, rows: list[int], allowed: np.ndarray | None) -> str | None:
         """What a one-part question asking for a figure wants when no passage near the query's names gives
