@@ -102,6 +102,12 @@ def test_contact_question_quotes_the_contact_entry(engine):
     assert all(c.document.doc_id == "press-release-2020-08-11" for c in answer.citations)
 
 
+def test_where_to_download_question_quotes_the_web_address(engine):
+    answer = engine.ask("Where can I download the report?")
+    assert not answer.abstained
+    assert "www.msi-integrity.org/not-fit-for-purpose" in answer.citations[0].quote
+
+
 def test_contact_lines_are_the_name_above_an_address_and_the_address():
     lines = ["PRESS RELEASE: A TITLE", "Contact: Teddy Ostrow", "teddy@msi-integrity.org", "+1 (718) 594-5873",
              "The report is out.", "Yaissy Solis, Coalition of Immokalee Workers", "yaissy@example.org / (239) 692-1482"]

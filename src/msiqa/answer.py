@@ -7,7 +7,7 @@ dropped, and they are ordered by document and position so the reply reads in the
 Headings, titles, contact lines and questions are never quoted as answers (they answer nothing); when
 the question asks who wrote something, a byline is the answer. The first sentence from each source says
 who is speaking ("Jaff Bamenjo (blog post): ..."); likewise, contact lines (name, e-mail, phone) answer
-"who should I contact ...?". Every citation quotes one sentence exactly, with its
+"who should I contact ...?" and lines with a web address answer "where can I download ...?". Every citation quotes one sentence exactly, with its
 document offsets (a dangling opening or closing quotation mark is trimmed off the span, not the text).
 When the evidence is too weak (`should_abstain`), msiqa says the documents do not cover the question
 and lists the closest passages. Deliberately left out: free-text generation (`llm.py`), conversation
@@ -38,13 +38,17 @@ DUPLICATE_COSINE = 0.92
 RANK_BONUS = 0.2  # bonus for sentences of the best-ranked passages: RANK_BONUS / rank
 SIDE_LINE_PENALTY = 0.15
 SCORE_MARGIN = 0.3  # keep sentences within this much of the best sentence's score
-BYLINE_BONUS = 1.0  # a byline ("who wrote ...?") or contact line ("who to contact?") answers outright
+BYLINE_BONUS = 1.0  # a byline ("who wrote?"), contact line ("who to contact?"), web address ("where online?")
 _AUTHOR_QUESTION = re.compile(r"\bwho\b.*\b(wr[io]tes?|written|authored)\b|\b(the|its|an?) authors?\b"
                               r"|\bauthors? of\b", re.I)
 _BYLINE = re.compile(r"by\s+\w", re.I)
 # "Who should journalists contact ...?", "What is the press contact's email?": contact lines are the answer.
 _CONTACT_QUESTION = re.compile(r"\bcontact|\be-?mail|\b(tele)?phone\b|\binterview requests?\b"
                                r"|\b(press|media) (enquir|inquir|office)", re.I)
+# "Where can I download the report?", "Is there a website?": a line with a web address is the answer.
+_LINK_QUESTION = re.compile(r"\b(download|online|websites?|web ?site|web ?page|url|link)\b"
+                            r"|\bwhere (can|do|could|should) (i|we|you|one) (find|get|read|access|see)\b", re.I)
+_WEB_ADDRESS = re.compile(r"\bwww\.|https?://", re.I)
 _CONTACT_HEAD = re.compile(r"^contact\b", re.I)  # "Contact: Teddy Ostrow"
 _ADDRESS = re.compile(r"[\w.+-]+@[\w-]+\.\w|\(?\+?\d[\d ()./-]{7,}\d")  # an e-mail address or phone number
 _LINK_LINE = re.compile(r"(read|listen to|watch|click|download|subscribe)\b", re.I)  # "Read the full post here."
@@ -175,6 +179,7 @@ def candidates(question: str, retrieval: Retrieval, index: LoadedIndex) -> list[
     query_terms = terms(question)
     asks_author = bool(_AUTHOR_QUESTION.search(question))
     asks_contact = bool(_CONTACT_QUESTION.search(question))
+    asks_link = bool(_LINK_QUESTION.search(question))
     answer_types = [answer for asks, answer in ANSWER_TYPES if asks.search(question)]
     out: list[Candidate] = []
     for hit in retrieval.hits:
@@ -189,14 +194,15 @@ def candidates(question: str, retrieval: Retrieval, index: LoadedIndex) -> list[
         scored: list[Candidate] = []
         for row, cosine, span, text, is_contact in zip(rows, cosines, spans, texts, contact):
             overlap = len(query_terms & terms(text)) / len(query_terms) if query_terms else 0.0
-            answers_outright = is_contact or (asks_author and bool(_BYLINE.match(text)))
+            answers_outright = (is_contact or (asks_author and bool(_BYLINE.match(text)))
+                                or (asks_link and bool(_WEB_ADDRESS.search(text))))
             bonus = BYLINE_BONUS if answers_outright else 0.0
             bonus += ANSWER_TYPE_BONUS if any(answer.search(text) for answer in answer_types) else 0.0
             prior = RANK_BONUS / hit.rank  # the fused ranking already weighed BM25 and both vector views
-            prior -= SIDE_LINE_PENALTY if side_line(text, asks_author) and not is_contact else 0.0
+            prior -= SIDE_LINE_PENALTY if side_line(text, asks_author) and not answers_outright else 0.0
             scored.append(Candidate(row, span, hit.document, chunk_row,
                                     float(cosine) + LEXICAL_BONUS * overlap + bonus + prior, float(cosine),
-                                    is_contact or quotable(hit.document, text, asks_author)))
+                                    answers_outright or quotable(hit.document, text, asks_author)))
         out += entries_scored_together(scored, contact)
     return out
 
