@@ -1,17 +1,17 @@
 """Hits -> an `Answer` of quoted sentences, each cited `[n]`, or an explicit abstention.
 
-Sentences are scored against the question with vectors stored at build time (no model call here):
-cosine similarity plus a bonus for shared content words, and one for carrying the kind of answer the
-question asks for (a reason for "why", a time for "when"). The best few are kept, near-duplicates
-dropped, and they are ordered by document and position so the reply reads in the source's order.
-Headings, titles, contact lines and questions are never quoted as answers (they answer nothing); when
-the question asks who wrote something, a byline is the answer. The first sentence from each source says
-who is speaking ("Jaff Bamenjo (blog post): ..."); likewise, contact lines (name, e-mail, phone) answer
-"who should I contact ...?" and lines with a web address answer "where can I download ...?". Every citation quotes one sentence exactly, with its
-document offsets (a dangling opening or closing quotation mark is trimmed off the span, not the text).
-When the evidence is too weak (`should_abstain`), msiqa says the documents do not cover the question
-and lists the closest passages. Deliberately left out: free-text generation (`llm.py`), conversation
-memory (`conversation.py`).
+Sentences are scored against the question with vectors stored at build time (no model call here): cosine
+similarity plus a bonus for shared content words, and one for carrying the kind of answer the question
+asks for (a reason for "why", a time for "when"). The best few are kept, near-duplicates dropped, and
+they are ordered by document and position so the reply reads in the source's order. Headings, titles,
+contact lines and questions are never quoted as answers (they answer nothing); when the question asks
+who wrote something, a byline is the answer. The first sentence from each source says who is speaking
+("Jaff Bamenjo (blog post): ..."); likewise, contact lines (name, e-mail, phone) answer "who should I
+contact ...?" and lines with a web address answer "where can I download ...?" (`Asks`). Every citation
+quotes one sentence exactly, with its document offsets (a dangling opening or closing quotation mark is
+trimmed off the span, not the text). When the evidence is too weak (`should_abstain`), msiqa says the
+documents do not cover the question and lists the closest passages. Deliberately left out: free-text
+generation (`llm.py`), conversation memory (`conversation.py`).
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ _LINK_QUESTION = re.compile(r"\b(download|online|websites?|web ?site|web ?page|u
 _WEB_ADDRESS = re.compile(r"\bwww\.|https?://", re.I)
 _CONTACT_HEAD = re.compile(r"^contact\b", re.I)  # "Contact: Teddy Ostrow"
 _ADDRESS = re.compile(r"[\w.+-]+@[\w-]+\.\w|\(?\+?\d[\d ()./-]{7,}\d")  # an e-mail address or phone number
+ADDRESS_LINE_CHARS = 60  # a line this short that starts with an address is a contact line, not prose
 _LINK_LINE = re.compile(r"(read|listen to|watch|click|download|subscribe)\b", re.I)  # "Read the full post here."
 # Expected answer types (classic QA): a "why" question is answered by a reason, a "when" question by a
 # time. A sentence that carries the expected type gains ANSWER_TYPE_BONUS. Chosen on the tune half of
@@ -87,7 +88,7 @@ def quotable(doc: Document, text: str, asks_author: bool = False) -> bool:
     if _BYLINE.match(text):
         return True
     return not (text == doc.title or text.rstrip("”’\"' ").endswith("?") or is_heading(text)
-                or bool(_ADDRESS.fullmatch(text.strip(" /")) or _ADDRESS.match(text) and len(text) < 60))
+                or bool(_ADDRESS.match(text)) and len(text) < ADDRESS_LINE_CHARS)
 
 
 def side_line(text: str, asks_author: bool = False) -> bool:
@@ -175,12 +176,35 @@ def entries_scored_together(scored: list[Candidate], contact: list[bool]) -> lis
     return out
 
 
+@dataclass(frozen=True)
+class Asks:
+    """What a question asks for, read from its words: who wrote it, whom to contact, where to find it
+    online (a line answers these outright), and the expected answer types (`ANSWER_TYPES`)."""
+
+    author: bool
+    contact: bool
+    link: bool
+    answer_types: tuple[re.Pattern, ...]
+
+    @classmethod
+    def of(cls, question: str) -> "Asks":
+        return cls(bool(_AUTHOR_QUESTION.search(question)), bool(_CONTACT_QUESTION.search(question)),
+                   bool(_LINK_QUESTION.search(question)),
+                   tuple(answer for asks, answer in ANSWER_TYPES if asks.search(question)))
+
+    def answered_outright(self, text: str, is_contact: bool) -> bool:
+        """A byline for "who wrote?", a contact line for "whom to contact?", a web address for "where
+        online?": these lines are the answer, whatever their cosine."""
+        return (is_contact or (self.author and bool(_BYLINE.match(text)))
+                or (self.link and bool(_WEB_ADDRESS.search(text))))
+
+    def typed(self, text: str) -> bool:
+        return any(answer.search(text) for answer in self.answer_types)
+
+
 def candidates(question: str, retrieval: Retrieval, index: LoadedIndex) -> list[Candidate]:
     query_terms = terms(question)
-    asks_author = bool(_AUTHOR_QUESTION.search(question))
-    asks_contact = bool(_CONTACT_QUESTION.search(question))
-    asks_link = bool(_LINK_QUESTION.search(question))
-    answer_types = [answer for asks, answer in ANSWER_TYPES if asks.search(question)]
+    asks = Asks.of(question)
     out: list[Candidate] = []
     for hit in retrieval.hits:
         chunk_row = index.chunk_rows[hit.chunk.chunk_id]
@@ -190,19 +214,17 @@ def candidates(question: str, retrieval: Retrieval, index: LoadedIndex) -> list[
         cosines = index.sentence_vectors[rows.start:rows.stop] @ retrieval.query_vector
         spans = [index.sentence_spans[row] for row in rows]
         texts = [hit.document.text[span.start:span.end] for span in spans]
-        contact = contact_lines(texts) if asks_contact else [False] * len(texts)
+        contact = contact_lines(texts) if asks.contact else [False] * len(texts)
         scored: list[Candidate] = []
         for row, cosine, span, text, is_contact in zip(rows, cosines, spans, texts, contact):
             overlap = len(query_terms & terms(text)) / len(query_terms) if query_terms else 0.0
-            answers_outright = (is_contact or (asks_author and bool(_BYLINE.match(text)))
-                                or (asks_link and bool(_WEB_ADDRESS.search(text))))
-            bonus = BYLINE_BONUS if answers_outright else 0.0
-            bonus += ANSWER_TYPE_BONUS if any(answer.search(text) for answer in answer_types) else 0.0
+            outright = asks.answered_outright(text, is_contact)
+            bonus = (BYLINE_BONUS if outright else 0.0) + (ANSWER_TYPE_BONUS if asks.typed(text) else 0.0)
             prior = RANK_BONUS / hit.rank  # the fused ranking already weighed BM25 and both vector views
-            prior -= SIDE_LINE_PENALTY if side_line(text, asks_author) and not answers_outright else 0.0
+            prior -= SIDE_LINE_PENALTY if side_line(text, asks.author) and not outright else 0.0
             scored.append(Candidate(row, span, hit.document, chunk_row,
                                     float(cosine) + LEXICAL_BONUS * overlap + bonus + prior, float(cosine),
-                                    answers_outright or quotable(hit.document, text, asks_author)))
+                                    outright or quotable(hit.document, text, asks.author)))
         out += entries_scored_together(scored, contact)
     return out
 
@@ -248,8 +270,8 @@ def abstention_evidence(retrieval: Retrieval, best_sentence_cosine: float, setti
 
 def should_abstain(retrieval: Retrieval, best_sentence_cosine: float, settings: Settings) -> bool:
     """Abstain when the question names something no passage mentions, asks for a figure no passage near
-    its names gives ("how many X?", "what fee?"), or the evidence score is below the cut-off calibrated on the tune half of the eval
-    set (`msiqa eval --calibrate`; README "Evaluation")."""
+    its names gives ("how many X?", "what fee?"), or the evidence score is below the cut-off calibrated
+    on the tune half of the eval set (`msiqa eval --calibrate`; README "Evaluation")."""
     if retrieval.unknown_names or retrieval.missing_answer:
         return True
     return abstention_evidence(retrieval, best_sentence_cosine, settings) < settings.min_evidence

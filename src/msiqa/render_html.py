@@ -207,7 +207,8 @@ p.msiqa-flash { background: #fef9c3; box-shadow: none; }
 
 # One delegated listener (capture phase) for the page's own links and buttons: `[n]` markers and
 # "Read in document" links switch to the right tab, open the source's <details>, scroll its highlighted
-# quote (or, without one, the source) into view and flash it; "Copy citation" copies the reference (with a fallback outside secure contexts).
+# quote (or, without one, the source) into view and flash it; "Copy citation" copies the reference
+# (with a fallback outside secure contexts).
 APP_HEAD = """<script>
 (() => {
   const tab = (name) => {
