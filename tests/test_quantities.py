@@ -31,18 +31,6 @@ def test_counted_words_follow_a_number():
     assert counted_words("No figures at all here.") == []
 
 
-def test_how_many_question_about_something_never_counted_abstains_and_says_why(engine):
-    answer = engine.ask("How many staff members does MSI Integrity employ?")
-    assert answer.abstained
-    assert answer.text.startswith("None of the documents gives a number of staff members for “MSI Integrity”.")
-
-
-def test_how_many_question_the_documents_count_is_answered(engine):
-    answer = engine.ask("How many workers has the Bangladesh Accord made factories safer for?")
-    assert not answer.abstained
-    assert any("2 million workers" in c.quote for c in answer.citations)
-
-
 def test_near_synonym_counts_as_the_same_thing(engine):
     # the press release counts "companies"; "firms" is a near-synonym (MiniLM word cosine ~0.87)
     assert engine.retriever.search("How many firms take part in MSIs?", "hybrid", 5).missing_answer is None
@@ -64,12 +52,20 @@ def test_states_amount():
     assert not states_amount("over 2 million workers")
 
 
-def test_fee_question_the_documents_never_price_abstains_and_says_why(engine):
-    answer = engine.ask("How much do brands pay to sign the Bangladesh Accord?")
+@pytest.mark.parametrize("question, reason", [
+    ("How many staff members does MSI Integrity employ?", "a number of staff members for “MSI Integrity”"),
+    ("How much do brands pay to sign the Bangladesh Accord?", "an amount of money for “Bangladesh Accord”"),
+])
+def test_figure_the_documents_never_give_abstains_and_says_why(engine, question, reason):
+    answer = engine.ask(question)
     assert answer.abstained
-    assert answer.text.startswith("None of the documents gives an amount of money for “Bangladesh Accord”.")
+    assert answer.text.startswith(f"None of the documents gives {reason}.")
 
 
-def test_pay_question_the_documents_answer_with_an_amount(engine):
-    answer = engine.ask("How much were workers on Sri Lankan tea plantations paid?")
-    assert not answer.abstained and any("US $0.14 a day" in c.quote for c in answer.citations)
+@pytest.mark.parametrize("question, quoted", [
+    ("How many workers has the Bangladesh Accord made factories safer for?", "2 million workers"),
+    ("How much were workers on Sri Lankan tea plantations paid?", "US $0.14 a day"),
+])
+def test_figure_the_documents_give_is_answered(engine, question, quoted):
+    answer = engine.ask(question)
+    assert not answer.abstained and any(quoted in c.quote for c in answer.citations)
