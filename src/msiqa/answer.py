@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from msiqa.chunking import blocks, is_heading, page_of
+from msiqa.chunking import WEB_ADDRESS, blocks, is_heading, page_of
 from msiqa.config import Settings
 from msiqa.entities import names_with_text
 from msiqa.errors import InvalidQuestion
@@ -48,7 +48,6 @@ _CONTACT_QUESTION = re.compile(r"\bcontact|\be-?mail|\b(tele)?phone\b|\bintervie
 # "Where can I download the report?", "Is there a website?": a line with a web address is the answer.
 _LINK_QUESTION = re.compile(r"\b(download|online|websites?|web ?site|web ?page|url|link)\b"
                             r"|\bwhere (can|do|could|should) (i|we|you|one) (find|get|read|access|see)\b", re.I)
-_WEB_ADDRESS = re.compile(r"\bwww\.|https?://", re.I)
 _CONTACT_HEAD = re.compile(r"^contact\b", re.I)  # "Contact: Teddy Ostrow"
 _ADDRESS = re.compile(r"[\w.+-]+@[\w-]+\.\w|\(?\+?\d[\d ()./-]{7,}\d")  # an e-mail address or phone number
 ADDRESS_LINE_CHARS = 60  # a line this short that starts with an address is a contact line, not prose
@@ -196,7 +195,7 @@ class Asks:
         """A byline for "who wrote?", a contact line for "whom to contact?", a web address for "where
         online?": these lines are the answer, whatever their cosine."""
         return (is_contact or (self.author and bool(_BYLINE.match(text)))
-                or (self.link and bool(_WEB_ADDRESS.search(text))))
+                or (self.link and bool(WEB_ADDRESS.search(text))))
 
     def typed(self, text: str) -> bool:
         return any(answer.search(text) for answer in self.answer_types)

@@ -22,7 +22,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])[”’\"')\]]*(?=\s+[^\s])|\n")
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "Mr.", "Ms.", "Dr.", "St.", "U.S.", "U.N.", "vs.", "No.")
 SHORT_BLOCK_CHARS = 160
 LABEL_WORDS = 4  # "Interview Requests:", "Media contact:" are headings; a longer line ending in ":" is not
-_ADDRESS_IN_LINE = re.compile(r"www\.|://|\S@\S")
+WEB_ADDRESS = re.compile(r"\bwww\.|://")
+_EMAIL = re.compile(r"\S@\S")
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ def is_heading(line: str) -> bool:
     text = line.strip()
     if "\n" in text or not text or len(text) > 140:
         return False
-    if text.lower().startswith("by ") or text[0] in "“\"‘'" or _ADDRESS_IN_LINE.search(text):
+    if text.lower().startswith("by ") or text[0] in "“\"‘'" or WEB_ADDRESS.search(text) or _EMAIL.search(text):
         return False
     if text.endswith(":"):
         return len(text.split()) <= LABEL_WORDS

@@ -16,7 +16,7 @@ from msiqa.config import RETRIEVERS, Settings
 from msiqa.embedding import Embedder
 from msiqa.errors import MsiqaError
 from msiqa.entities import mentions, named_phrases, names_with_text
-from msiqa.quantities import asks_amount, counted_phrase, counted_words, states_amount
+from msiqa.quantities import asks_amount, counted_noun, counted_phrase, counted_words, states_amount
 from msiqa.store import LoadedIndex, bm25_terms, bm25_text, filter_params, passage_text, tokenize
 from msiqa.types import Hit
 
@@ -147,11 +147,10 @@ COUNT_MATCH_COSINE = 0.65  # word-vector cosine at which a counted word names th
 COUNT_SEARCH_DEPTH = 20  # BM25 passages for the query's names and asked-for figure, searched besides the hits
 
 
-def sentences_near_names(index: LoadedIndex, query: str, lookup: str, rows: list[int],
+def sentences_near_names(index: LoadedIndex, names: list[tuple[str, ...]], lookup: str, rows: list[int],
                          allowed: np.ndarray | None) -> list[str]:
     """Sentences whose neighbourhood (the sentence, the ones beside it, the document's title and author)
-    mentions every name in `query`. Searched: the hits' passages and BM25's best for `lookup`."""
-    names = named_phrases(query)
+    mentions every one of `names`. Searched: the hits' passages and BM25's best for `lookup`."""
     found: list[str] = []
     for row in sorted(set(rows) | set(bm25_search(index, lookup, COUNT_SEARCH_DEPTH, allowed).rows)):
         chunk = index.chunks[row]
@@ -213,15 +212,15 @@ class Retriever:
         """What a one-part question asking for a figure wants when no passage near the query's names gives
         it (`quantities.py`): "a number of farms", "an amount of money"; None otherwise. How-many
         questions accept a near-synonym of the counted thing (one small model call, only for them)."""
-        names = " ".join(w for name in named_phrases(query) for w in name)
+        names = named_phrases(query)
+        name_words = " ".join(w for name in names for w in name)
         if asks_amount(query):
-            near = sentences_near_names(self.index, query, f"{names} fee cost price paid", rows, allowed)
+            near = sentences_near_names(self.index, names, f"{name_words} fee cost price paid", rows, allowed)
             return None if any(states_amount(text) for text in near) else "an amount of money"
-        phrase = counted_phrase(query)
-        if phrase is None:
+        noun = counted_noun(query)
+        if noun is None:
             return None
-        noun = phrase.split()[-1].lower()
-        near = sentences_near_names(self.index, query, f"{names} {noun}", rows, allowed)
+        near = sentences_near_names(self.index, names, f"{name_words} {noun}", rows, allowed)
         words = sorted({w for text in near for w in counted_words(text)})
         if noun in words:
             return None
@@ -229,4 +228,4 @@ class Retriever:
             vectors = self.embedder.encode([noun] + words)
             if float(np.max(vectors[1:] @ vectors[0])) >= COUNT_MATCH_COSINE:
                 return None
-        return f"a number of {phrase}"
+        return f"a number of {counted_phrase(query)}"
