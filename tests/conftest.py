@@ -19,7 +19,7 @@ SEEDS = PROJECT_ROOT / "seeds"
 
 @pytest.fixture(scope="session")
 def embedder():
-    from msiqa.embedding import load_embedder
+    from msiqa.indexing.embedding import load_embedder
 
     settings = Settings()
     return load_embedder(settings.model, settings.model_sha256)

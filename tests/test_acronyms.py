@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from msiqa.acronyms import corpus_acronyms, definitions, expansions, long_form
-from msiqa.store import bm25_terms, bm25_text
+from msiqa.indexing.acronyms import corpus_acronyms, definitions, expansions, long_form
+from msiqa.indexing.store import bm25_terms, bm25_text
 
 
 def test_definitions_find_long_forms():

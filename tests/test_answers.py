@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from msiqa.answer import ANSWER_TYPES, contact_lines, quotable, side_line, speaker, trim_quotes
-from msiqa.chunking import is_heading
+from msiqa.answer.compose import ANSWER_TYPES, contact_lines, quotable, side_line, speaker, trim_quotes
+from msiqa.ingest.chunking import is_heading
 from msiqa.serialize import answer_to_dict
 from msiqa.types import Document, Span
 

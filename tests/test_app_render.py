@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import re
 
-from msiqa.render_html import (answer_pieces, documents_html, highlighted_paragraph, md_escape, question_echo,
+from msiqa.web.render import (answer_pieces, documents_html, highlighted_paragraph, md_escape, question_echo,
                                sources_html)
 from msiqa.types import Document
 

@@ -7,9 +7,10 @@ import json
 
 import numpy as np
 
-from msiqa import bench, bench_scale
-from msiqa.bench import APP
-from msiqa.store import filter_params, make_faiss_index
+from benchmarks import bench
+from benchmarks import scale as bench_scale
+from benchmarks.bench import APP
+from msiqa.indexing.store import filter_params, make_faiss_index
 
 
 def clustered_unit_vectors(n: int, dim: int = 48, centres: int = 20, seed: int = 3) -> np.ndarray:
@@ -93,9 +94,9 @@ def test_scale_run_reports_every_figure(engine):
 
 
 def test_bench_quick_json_has_every_key(tmp_path, capsys):
-    from msiqa.cli import main
+    from benchmarks.__main__ import main
 
-    assert main(["bench", "--quick", "--json", "--out", str(tmp_path), "--load-seconds", "2"]) == 0
+    assert main(["--quick", "--json", "--out", str(tmp_path), "--load-seconds", "2"]) == 0
     printed = json.loads(capsys.readouterr().out)
     saved = json.loads((tmp_path / "bench-quick.json").read_text(encoding="utf-8"))
     assert printed == saved

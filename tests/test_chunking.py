@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from conftest import SEEDS
-from msiqa.chunking import chunk_document, sentence_spans
-from msiqa.corpus import load_corpus
+from msiqa.ingest.chunking import chunk_document, sentence_spans
+from msiqa.ingest.corpus import load_corpus
 from msiqa.types import Document
 
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from msiqa.conversation import entities, resolve, swap_entity
+from msiqa.query.conversation import entities, resolve, swap_entity
 from msiqa.types import Answer
 
 KP = "Why is the Kimberley Process definition of conflict diamonds criticized?"

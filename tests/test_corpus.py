@@ -7,7 +7,7 @@ import re
 import pytest
 
 from conftest import SEEDS, make_seeds
-from msiqa.corpus import load_corpus, read_seed
+from msiqa.ingest.corpus import load_corpus, read_seed
 from msiqa.errors import CorpusError
 
 ORIGINAL = SEEDS / "_source" / "000_b29d7c38feb04f95.txt"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from msiqa.entities import mentions, named_phrases, names_with_text
+from msiqa.query.entities import mentions, named_phrases, names_with_text
 
 
 @pytest.mark.parametrize("question, expected", [

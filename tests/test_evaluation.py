@@ -8,9 +8,9 @@ import math
 
 import pytest
 
-from msiqa import eval_report
+from msiqa.evaluation import report as eval_report
 from msiqa.config import PROJECT_ROOT, RETRIEVERS
-from msiqa.evaluation import (Gold, QuestionSetError, bootstrap_ci, covers, evaluate, evidence_found, hit_at,
+from msiqa.evaluation.runner import (Gold, QuestionSetError, bootstrap_ci, covers, evaluate, evidence_found, hit_at,
                               load_questions, locate, merged_cover, ndcg_at, precise_citations, recall_at,
                               reciprocal_rank, relevance)
 from msiqa.types import Span

@@ -14,9 +14,9 @@ import pytest
 from conftest import make_seeds
 from msiqa.config import Settings
 from msiqa.engine import Engine, build_index, ensure_index
-from msiqa.indexing import add_files, describe_documents
-from msiqa.loaders import read_document
-from msiqa.store import load_index, read_manifest
+from msiqa.indexing.build import add_files, describe_documents
+from msiqa.ingest.loaders import read_document
+from msiqa.indexing.store import load_index, read_manifest
 
 SEEDS = {
     "kp.txt": "The Kimberley Process\n\nThe Kimberley Process certifies that rough diamonds are conflict free, "

@@ -19,8 +19,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from msiqa.llm import UNSUPPORTED_FLAG, LlmConfig, endpoint
-from msiqa.verify import calibrate, split_claims
+from msiqa.answer.generate import UNSUPPORTED_FLAG, LlmConfig, endpoint
+from msiqa.answer.verify import calibrate, split_claims
 
 KP = "Why is the Kimberley Process definition of conflict diamonds criticized?"
 INVENTED = "The Kimberley Process was founded by penguins on the Moon in 1850 to regulate cheese exports."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from msiqa.quantities import asks_amount, counted_noun, counted_phrase, counted_words, states_amount
+from msiqa.query.quantities import asks_amount, counted_noun, counted_phrase, counted_words, states_amount
 
 
 @pytest.mark.parametrize("question, noun", [

@@ -10,7 +10,7 @@ from conftest import make_seeds
 from msiqa.config import MINILM_SHA256, Settings
 from msiqa.engine import Engine, build_index, ensure_index
 from msiqa.errors import IndexCorrupt, IndexMissing, IndexStale
-from msiqa.store import load_index, read_manifest
+from msiqa.indexing.store import load_index, read_manifest
 
 DOCS = {
     "kp.txt": "The Kimberley Process\n\nThe Kimberley Process certifies rough diamonds. Critics say its "
@@ -99,7 +99,7 @@ def test_failed_build_keeps_the_previous_index(small, embedder, monkeypatch):
     def explode(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("msiqa.store._swap_into_place", explode)
+    monkeypatch.setattr("msiqa.indexing.store._swap_into_place", explode)
     with pytest.raises(OSError):
         build_index(small, embedder)
     assert read_manifest(small.index_dir) == before

@@ -5,34 +5,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 from pathlib import Path
 
-from msiqa.config import PROJECT_ROOT, RETRIEVERS, Settings
+from msiqa.config import PROJECT_ROOT, RETRIEVERS
 from msiqa.errors import MsiqaError
-
-
-def common_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--seeds", type=Path, default=PROJECT_ROOT / "seeds", help="folder of seed documents (default: the project's seeds/)")
-    common.add_argument("--index", type=Path, default=PROJECT_ROOT / "index", help="index folder (default: the project's index/)")
-    common.add_argument("--model", default=None, help="embedding model: package:NAME or a local sentence-transformers folder")
-    common.add_argument("--device", default="cpu", help="torch device for embedding, e.g. cpu or cuda (default: cpu)")
-    common.add_argument("-v", "--verbose", action="store_true", help="log progress and timings to stderr")
-    return common
-
-
-def settings_from(args: argparse.Namespace) -> Settings:
-    settings = Settings(seeds_dir=args.seeds.resolve(), index_dir=args.index.resolve(), device=args.device)
-    if args.model:
-        settings = settings.with_(model=args.model, model_sha256=None if args.model != settings.model else settings.model_sha256)
-    return settings
+from msiqa.runtime import common_parser, configure_runtime, settings_from
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from msiqa.embedding import load_embedder
+    from msiqa.indexing.embedding import load_embedder
     from msiqa.engine import build_index
 
     settings = settings_from(args)
@@ -49,7 +32,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from msiqa.answer import validate_question
+    from msiqa.answer.compose import validate_question
     from msiqa.engine import Engine
     from msiqa.serialize import answer_to_dict
 
@@ -96,7 +79,7 @@ def llm_from(args: argparse.Namespace):
     url = args.llm_url or os.environ.get("MSIQA_LLM_URL")
     if not url:
         return None
-    from msiqa.llm import LlmConfig
+    from msiqa.answer.generate import LlmConfig
 
     model = args.llm_model or os.environ.get("MSIQA_LLM_MODEL")
     if not model:
@@ -160,8 +143,8 @@ def add_answer_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from msiqa.embedding import load_embedder
-    from msiqa.indexing import add_files
+    from msiqa.indexing.embedding import load_embedder
+    from msiqa.indexing.build import add_files
 
     settings = settings_from(args)
     embedder = load_embedder(settings.model, settings.model_sha256, settings.device)
@@ -185,7 +168,7 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 def cmd_docs(args: argparse.Namespace) -> int:
     from msiqa.engine import Engine
-    from msiqa.indexing import describe_documents
+    from msiqa.indexing.build import describe_documents
 
     engine = Engine.open(settings_from(args))
     rows = describe_documents(engine.index)
@@ -197,35 +180,6 @@ def cmd_docs(args: argparse.Namespace) -> int:
         print(f"{r['id'][:36]:<36} {(r['kind'] or '')[:14]:<14} {(r['date'] or '')[:10]:<10} "
               f"{r['pages'] or '':>5} {r['paragraphs']:>5} {r['chunks']:>6}  {r['title'][:60]}"
               f"{' / ' + r['author'] if r['author'] else ''}")
-    return 0
-
-
-def cmd_bench(args: argparse.Namespace) -> int:
-    from msiqa import bench
-
-    if args.scale:
-        import tempfile
-
-        from msiqa import bench_scale
-        from msiqa.embedding import load_embedder
-        from msiqa.engine import Engine
-
-        with tempfile.TemporaryDirectory(prefix="msiqa-scale-") as tmp:
-            settings = settings_from(args).with_(index_dir=Path(tmp) / "index")
-            engine = Engine.open(settings, embedder=load_embedder(settings.model, settings.model_sha256, settings.device))
-            result = {"scale": [bench_scale.run_scale(engine, n, bench.distinct_questions()) for n in args.scale]}
-        markdown = bench_scale.to_markdown(result["scale"])
-        stem = "scale"
-    else:
-        config = bench.BenchConfig.quick() if args.quick else bench.BenchConfig()
-        if args.load_seconds is not None:
-            config = bench.BenchConfig(**{**vars(config), "load_seconds": args.load_seconds})
-        result = bench.run(args.seeds.resolve(), config, app=not args.no_app)
-        markdown = bench.to_markdown(result)
-        stem = "bench-quick" if args.quick else "bench"
-    paths = bench.save(result, markdown, args.out.resolve(), stem)
-    print(json.dumps(result, indent=2) if args.json else markdown)
-    print(f"saved {paths[0]} and {paths[1]}", file=sys.stderr)
     return 0
 
 
@@ -243,9 +197,9 @@ def _read_baseline(path: Path | None) -> dict | None:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from msiqa import eval_report
+    from msiqa.evaluation import report as eval_report
     from msiqa.engine import Engine
-    from msiqa.evaluation import evaluate, load_questions
+    from msiqa.evaluation.runner import evaluate, load_questions
 
     baseline = _read_baseline(args.baseline)
     engine = Engine.open(settings_from(args))
@@ -305,15 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
     docs.add_argument("--json", action="store_true", help="print a JSON list")
     docs.set_defaults(func=cmd_docs)
 
-    bench = sub.add_parser("bench", parents=[common], help="measure build, latency, cold start, memory and load")
-    bench.add_argument("--json", action="store_true", help="print the figures as one JSON object")
-    bench.add_argument("--out", type=Path, default=PROJECT_ROOT / "bench" / "results", help="folder for the JSON and Markdown results (default: bench/results/)")
-    bench.add_argument("--scale", type=int, action="append", default=None, metavar="N", help="instead: synthetic corpus of N chunks (repeatable, e.g. --scale 10000 --scale 100000)")
-    bench.add_argument("--quick", action="store_true", help="one short round of everything (for tests; numbers are rough)")
-    bench.add_argument("--load-seconds", type=float, default=None, help="duration of the 16-client load test (default 60; 0 skips it)")
-    bench.add_argument("--no-app", action="store_true", help="skip the app's cold start, memory and load test")
-    bench.set_defaults(func=cmd_bench)
-
+    serve = sub.add_parser("serve", add_help=False, help="serve the web app (flags: msiqa serve --help)")
+    serve.set_defaults(func=None)
     ev = sub.add_parser("eval", parents=[common], help="score retrieval, answers and abstention on a labelled question set")
     ev.add_argument("--questions", type=Path, default=PROJECT_ROOT / "eval" / "questions.jsonl",
                     help="JSONL question set (default: eval/questions.jsonl)")
@@ -327,23 +274,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def configure_runtime(verbose: bool) -> None:
-    """Offline model loading, quiet third-party logs; shared by the CLI and app.py."""
-    for key, value in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"), ("HF_HUB_DISABLE_PROGRESS_BARS", "1"),
-                       ("TRANSFORMERS_VERBOSITY", "error"), ("TOKENIZERS_PARALLELISM", "false"),
-                       ("GRADIO_ANALYTICS_ENABLED", "False")):
-        os.environ.setdefault(key, value)
-    level = logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(level=level, format="msiqa: %(message)s")
-    for noisy in ("faiss.loader", "bm25s", "sentence_transformers", "transformers", "httpx"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    for parser_log in ("pypdf", "trafilatura", "htmldate"):  # their warnings repeat what a skip reason says
-        logging.getLogger(parser_log).setLevel(logging.ERROR)
-    for handler in logging.getLogger().handlers:  # bm25s resets its logger to DEBUG when first imported
-        handler.setLevel(level)
-
-
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["serve"]:
+        from msiqa.web.app import main as serve
+
+        return serve(argv[1:])
     args = build_parser().parse_args(argv)
     configure_runtime(args.verbose)
     try:

@@ -13,16 +13,16 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from msiqa.answer import compose, validate_question
-from msiqa.conversation import Turn, resolve
-from msiqa.llm import LlmConfig, generate
+from msiqa.answer.compose import compose, validate_question
+from msiqa.query.conversation import Turn, resolve
+from msiqa.answer.generate import LlmConfig, generate
 from msiqa.config import Settings
-from msiqa.corpus import seeds_fingerprint
-from msiqa.embedding import Embedder, load_embedder
+from msiqa.ingest.corpus import seeds_fingerprint
+from msiqa.indexing.embedding import Embedder, load_embedder
 from msiqa.errors import IndexCorrupt, IndexMissing, IndexStale, MsiqaError
 from msiqa.retrieval import Retrieval, Retriever
-from msiqa.indexing import BuildReport, build_index  # noqa: F401  (BuildReport: re-exported for callers)
-from msiqa.store import LoadedIndex, load_index, read_manifest
+from msiqa.indexing.build import BuildReport, build_index  # noqa: F401  (BuildReport: re-exported for callers)
+from msiqa.indexing.store import LoadedIndex, load_index, read_manifest
 from msiqa.types import Answer
 
 log = logging.getLogger(__name__)

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from msiqa.config import RETRIEVERS, Settings
-from msiqa.embedding import Embedder
+from msiqa.indexing.embedding import Embedder
 from msiqa.errors import MsiqaError
-from msiqa.entities import mentions, named_phrases, names_with_text
-from msiqa.quantities import asks_amount, counted_noun, counted_phrase, counted_words, states_amount
-from msiqa.store import LoadedIndex, bm25_terms, bm25_text, filter_params, passage_text, tokenize
+from msiqa.query.entities import mentions, named_phrases, names_with_text
+from msiqa.query.quantities import asks_amount, counted_noun, counted_phrase, counted_words, states_amount
+from msiqa.indexing.store import LoadedIndex, bm25_terms, bm25_text, filter_params, passage_text, tokenize
 from msiqa.types import Hit
 
 

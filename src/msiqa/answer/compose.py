@@ -23,12 +23,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from msiqa.chunking import WEB_ADDRESS, blocks, is_heading, page_of
+from msiqa.ingest.chunking import WEB_ADDRESS, blocks, is_heading, page_of
 from msiqa.config import Settings
-from msiqa.entities import names_with_text
+from msiqa.query.entities import names_with_text
 from msiqa.errors import InvalidQuestion
 from msiqa.retrieval import Retrieval
-from msiqa.store import LoadedIndex, terms
+from msiqa.indexing.store import LoadedIndex, terms
 from msiqa.types import Answer, AnswerSentence, Chunk, Citation, Document, Span
 
 ABSTAIN_TEXT = ("The documents don't cover this question. The closest passages are listed below, "

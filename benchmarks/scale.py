@@ -20,7 +20,7 @@ import numpy as np
 
 from msiqa.engine import Engine
 from msiqa.retrieval import top_k
-from msiqa.store import EXACT_MAX_VECTORS, make_faiss_index, passage_text, tokenize
+from msiqa.indexing.store import EXACT_MAX_VECTORS, make_faiss_index, passage_text, tokenize
 
 log = logging.getLogger(__name__)
 TOKENS_PER_CHUNK = 60

@@ -17,13 +17,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from msiqa.answer import cite, speaker
-from msiqa.embedding import Embedder
+from msiqa.answer.compose import cite, speaker
+from msiqa.indexing.embedding import Embedder
 from msiqa.errors import MsiqaError
 from msiqa.retrieval import Retrieval
-from msiqa.store import LoadedIndex
+from msiqa.indexing.store import LoadedIndex
 from msiqa.types import Answer, AnswerSentence, Citation, Hit
-from msiqa.verify import Check, verify
+from msiqa.answer.verify import Check, verify
 
 SYSTEM_PROMPT = (
     "You answer questions about documents of MSI Integrity's 'Not Fit-for-Purpose' campaign, using only the "

@@ -23,7 +23,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from msiqa.store import terms
+from msiqa.indexing.store import terms
 from msiqa.types import Answer
 
 Turn = tuple[str, Answer]  # (question as asked, the answer it got)

@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 
 from msiqa.config import PROJECT_ROOT, RETRIEVERS, Settings
-from msiqa.embedding import load_embedder
+from msiqa.indexing.embedding import load_embedder
 from msiqa.engine import Engine, build_index
-from msiqa.store import load_index, passage_text
+from msiqa.indexing.store import load_index, passage_text
 
 log = logging.getLogger(__name__)
 QUESTIONS = PROJECT_ROOT / "eval" / "questions.jsonl"

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from msiqa.embedding import Embedder
-from msiqa.store import LoadedIndex, terms
+from msiqa.indexing.embedding import Embedder
+from msiqa.indexing.store import LoadedIndex, terms
 from msiqa.types import Hit
 
 # Calibrated with scripts/calibrate_verify.py on eval/questions.jsonl (tune split); see the module doc.

@@ -272,7 +272,7 @@ def evaluate(engine, questions: list[Question], retrievers: tuple[str, ...], top
     Questions are embedded in one batch for the retrieval metrics. With `abstention_inputs`, each
     record also carries the default retriever's abstention inputs, for `eval_report.calibrate`.
     """
-    from msiqa.answer import best_sentence_cosine
+    from msiqa.answer.compose import best_sentence_cosine
 
     vectors = engine.embedder.encode([q.question for q in questions])
     chunk_spans = [(c.doc_id, c.start, c.end) for c in engine.index.chunks]

@@ -15,7 +15,7 @@ import html
 import re
 from collections.abc import Mapping, Sequence
 
-from msiqa.chunking import blocks
+from msiqa.ingest.chunking import blocks
 from msiqa.types import Document
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$^=:])")  # & < > are left to html.escape

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from msiqa.evaluation import Metric
+from msiqa.evaluation.runner import Metric
 
 RETRIEVAL_METRICS = ("hit@1", "hit@5", "recall@5", "recall@10", "mrr@10", "ndcg@10")
 # calibration: the largest share of tune-half answerable questions the cut-off may abstain on

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from msiqa.acronyms import corpus_acronyms, expansions
+from msiqa.indexing.acronyms import corpus_acronyms, expansions
 from msiqa.errors import IndexCorrupt, IndexMissing
 from msiqa.types import Chunk, Document, Span
 

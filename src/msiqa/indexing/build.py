@@ -23,13 +23,13 @@ from pathlib import Path
 import numpy as np
 
 from msiqa import __version__
-from msiqa.chunking import blocks, chunk_document
+from msiqa.ingest.chunking import blocks, chunk_document
 from msiqa.config import Settings
-from msiqa.corpus import CorpusLoad, Skipped, load_corpus, seed_files, seeds_fingerprint
-from msiqa.embedding import Embedder
+from msiqa.ingest.corpus import CorpusLoad, Skipped, load_corpus, seed_files, seeds_fingerprint
+from msiqa.indexing.embedding import Embedder
 from msiqa.errors import CorpusError, IndexCorrupt, IndexMissing
-from msiqa.loaders import SUFFIXES, read_document
-from msiqa.store import FORMAT_VERSION, LoadedIndex, embedding_text, library_versions, load_index, write_index
+from msiqa.ingest.loaders import SUFFIXES, read_document
+from msiqa.indexing.store import FORMAT_VERSION, LoadedIndex, embedding_text, library_versions, load_index, write_index
 from msiqa.types import Chunk, Document
 
 log = logging.getLogger(__name__)

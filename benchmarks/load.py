@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from msiqa.bench import AppServer, load_test
+from benchmarks.bench import AppServer, load_test
 from msiqa.config import PROJECT_ROOT
 
 

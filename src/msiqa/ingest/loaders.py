@@ -1,6 +1,6 @@
 """Per-format readers: one file's bytes -> one `Document`, or a `ValueError` with a human reason.
 
-`.txt`/`.md` are UTF-8 text with optional front matter (`corpus.parse_seed`); `.html`/`.htm` keep the
+`.txt`/`.md` are UTF-8 text with optional front matter (`frontmatter.parse_seed`); `.html`/`.htm` keep the
 page's main text only (trafilatura drops navigation, footers and other boilerplate) and take title,
 author and date from the page's metadata; `.pdf` is read page by page with pypdf and
 `Document.page_starts` records where each page begins, so citations can say "p. 12".
@@ -16,7 +16,7 @@ import logging
 import re
 from pathlib import Path
 
-from msiqa.corpus import parse_seed, slugify
+from msiqa.ingest.frontmatter import parse_seed, slugify
 from msiqa.types import Document
 
 log = logging.getLogger(__name__)
