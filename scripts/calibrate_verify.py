@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def pairs(engine, rows):
     """(split, label, cosine, overlap) for each question/passage pair."""
-    from msiqa.verify import support
+    from msiqa.answer.verify import support
 
     index = engine.index
     vectors = engine.embedder.encode([r["question"] for r in rows])
@@ -55,7 +55,7 @@ def pairs(engine, rows):
 def main() -> int:
     from msiqa.config import Settings
     from msiqa.engine import Engine
-    from msiqa.verify import MIN_COSINE, MIN_OVERLAP, calibrate
+    from msiqa.answer.verify import MIN_COSINE, MIN_OVERLAP, calibrate
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, default=ROOT / "index")
