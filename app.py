@@ -1,4 +1,5 @@
 """Launcher for the msiqa web app: `python app.py [flags]` is `msiqa serve [flags]`."""
+
 import sys
 
 from msiqa.web.app import main

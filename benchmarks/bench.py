@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from msiqa.config import PROJECT_ROOT, RETRIEVERS, Settings
-from msiqa.indexing.embedding import load_embedder
 from msiqa.engine import Engine, build_index
+from msiqa.indexing.embedding import load_embedder
 from msiqa.indexing.store import load_index, passage_text
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ class BenchConfig:
     top_k: int = 5
 
     @classmethod
-    def quick(cls) -> "BenchConfig":
+    def quick(cls) -> BenchConfig:
         return cls(repeats=1, queries=12, load_clients=4, load_seconds=3.0)
 
 
@@ -58,7 +58,9 @@ def median_of(rounds: list[dict[str, float]]) -> dict[str, float]:
 
 
 def distinct_questions(path: Path = QUESTIONS) -> list[str]:
-    return [json.loads(line)["question"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line)["question"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
 
 
 def questions(n: int, path: Path = QUESTIONS) -> list[str]:
@@ -76,14 +78,18 @@ class References:
 
         self.model = model
         started = time.perf_counter()
-        vectors = model.encode(texts, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+        vectors = model.encode(
+            texts, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        )
         self.flat = faiss.IndexFlatIP(vectors.shape[1])
         self.flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
         self.build_seconds = time.perf_counter() - started
         self.okapi = BM25Okapi([t.lower().split() for t in texts])
 
     def dense(self, question: str, k: int) -> object:
-        vector = self.model.encode([question], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+        vector = self.model.encode(
+            [question], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        )
         return self.flat.search(np.ascontiguousarray(vector, dtype=np.float32), k)
 
     def bm25(self, question: str, k: int) -> object:
@@ -99,9 +105,12 @@ def _timed_ms(fn, *args) -> float:
 def measure_queries(engine: Engine, refs: References, config: BenchConfig) -> dict:
     """Warm latency of `ask`, each retriever and both references, interleaved per question."""
     k = config.top_k
-    calls = {"ask": lambda q: engine.ask(q, top_k=k),
-             **{r: (lambda q, r=r: engine.retrieve(q, retriever=r, top_k=k)) for r in RETRIEVERS},
-             "ref_dense": lambda q: refs.dense(q, k), "ref_bm25": lambda q: refs.bm25(q, k)}
+    calls = {
+        "ask": lambda q: engine.ask(q, top_k=k),
+        **{r: (lambda q, r=r: engine.retrieve(q, retriever=r, top_k=k)) for r in RETRIEVERS},
+        "ref_dense": lambda q: refs.dense(q, k),
+        "ref_bm25": lambda q: refs.bm25(q, k),
+    }
     batch = questions(config.queries)
     for q in batch[:5]:  # warm-up: first calls allocate buffers and fill caches
         for fn in calls.values():
@@ -115,12 +124,17 @@ def measure_queries(engine: Engine, refs: References, config: BenchConfig) -> di
         for name in calls:
             rounds[name].append(percentiles(samples[name]))
     med = {name: median_of(r) for name, r in rounds.items()}
-    return {"queries_per_round": len(batch), "ask_ms": med["ask"],
-            "retrievers_ms": {r: med[r] for r in RETRIEVERS},
-            "reference_ms": {"dense": med["ref_dense"], "bm25": med["ref_bm25"]}}
+    return {
+        "queries_per_round": len(batch),
+        "ask_ms": med["ask"],
+        "retrievers_ms": {r: med[r] for r in RETRIEVERS},
+        "reference_ms": {"dense": med["ref_dense"], "bm25": med["ref_bm25"]},
+    }
 
 
-def measure_build(seeds: Path, work: Path, config: BenchConfig, device: str = "cpu") -> tuple[dict, Engine, References]:
+def measure_build(
+    seeds: Path, work: Path, config: BenchConfig, device: str = "cpu"
+) -> tuple[dict, Engine, References]:
     """Model load, then `repeats` index builds of `seeds` (median), then the reference build."""
     settings = Settings(seeds_dir=seeds, index_dir=work / f"index-{device}", device=device)
     started = time.perf_counter()
@@ -131,11 +145,16 @@ def measure_build(seeds: Path, work: Path, config: BenchConfig, device: str = "c
     engine = Engine(settings, embedder, load_index(settings.index_dir))
     texts = [passage_text(engine.index.documents[c.doc_id], c) for c in engine.index.chunks]
     refs = References(embedder._model, texts)
-    build = {"seconds": round(seconds, 3), "chunks_per_s": round(reports[0].chunks / seconds, 2),
-             "chunks": reports[0].chunks, "sentences": reports[0].sentences,
-             "model_load_s": round(model_load, 3), "device": device,
-             "reference_seconds": round(refs.build_seconds, 3),
-             "faiss_index": engine.index.manifest.get("faiss_index")}
+    build = {
+        "seconds": round(seconds, 3),
+        "chunks_per_s": round(reports[0].chunks / seconds, 2),
+        "chunks": reports[0].chunks,
+        "sentences": reports[0].sentences,
+        "model_load_s": round(model_load, 3),
+        "device": device,
+        "reference_seconds": round(refs.build_seconds, 3),
+        "faiss_index": engine.index.manifest.get("faiss_index"),
+    }
     return build, engine, refs
 
 
@@ -145,8 +164,19 @@ def _env() -> dict[str, str]:
 
 def cli_cold_start(seeds: Path, index: Path, question: str) -> tuple[float, float]:
     """Seconds from process start to a printed answer, and the process's peak RSS in MB."""
-    cmd = [sys.executable, "-m", "msiqa.cli", "ask", "--no-rebuild", "--json",
-           "--seeds", str(seeds), "--index", str(index), question]
+    cmd = [
+        sys.executable,
+        "-m",
+        "msiqa.cli",
+        "ask",
+        "--no-rebuild",
+        "--json",
+        "--seeds",
+        str(seeds),
+        "--index",
+        str(index),
+        question,
+    ]
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env())
     out, err = proc.stdout.read(), proc.stderr.read()
@@ -190,7 +220,9 @@ def ask_inputs(info: dict, question: str) -> list:
 class AppServer:
     """`python app.py` on a free port of 127.0.0.1, until `stop()`."""
 
-    def __init__(self, seeds: Path, index: Path, log_path: Path, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, seeds: Path, index: Path, log_path: Path, extra_env: dict[str, str] | None = None
+    ) -> None:
         import httpx
 
         env = {**_env(), **(extra_env or {})}
@@ -199,8 +231,21 @@ class AppServer:
         self.base = f"http://127.0.0.1:{self.port}"
         self._log = log_path.open("wb")
         self.started = time.perf_counter()
-        self.proc = subprocess.Popen([sys.executable, str(APP), "--port", str(self.port), "--seeds", str(seeds),
-                                      "--index", str(index)], stdout=self._log, stderr=subprocess.STDOUT, env=env)
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                str(APP),
+                "--port",
+                str(self.port),
+                "--seeds",
+                str(seeds),
+                "--index",
+                str(index),
+            ],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
         self.client = httpx.Client(timeout=120)
 
     def wait_ready(self, timeout_s: float = 180.0) -> dict:
@@ -259,7 +304,11 @@ def load_test(base: str, info: dict, clients: int, seconds: float) -> dict:
                 except Exception as exc:  # noqa: BLE001 - every failure is counted and reported
                     error = f"{exc.__class__.__name__}: {exc}"
                 with lock:
-                    (errors.append(error) if error else latencies.append((time.perf_counter() - started) * 1000))
+                    (
+                        errors.append(error)
+                        if error
+                        else latencies.append((time.perf_counter() - started) * 1000)
+                    )
                 i += clients
 
     started = time.perf_counter()
@@ -270,9 +319,16 @@ def load_test(base: str, info: dict, clients: int, seconds: float) -> dict:
         t.join()
     elapsed = time.perf_counter() - started
     stats = percentiles(latencies) if latencies else {"p50": None, "p95": None, "p99": None}
-    return {"clients": clients, "seconds": round(elapsed, 1), "requests": len(latencies), "errors": len(errors),
-            "error_examples": sorted(set(errors))[:3], "throughput_rps": round(len(latencies) / elapsed, 2),
-            "p50_ms": stats["p50"], "p95_ms": stats["p95"]}
+    return {
+        "clients": clients,
+        "seconds": round(elapsed, 1),
+        "requests": len(latencies),
+        "errors": len(errors),
+        "error_examples": sorted(set(errors))[:3],
+        "throughput_rps": round(len(latencies) / elapsed, 2),
+        "p50_ms": stats["p50"],
+        "p95_ms": stats["p95"],
+    }
 
 
 def measure_app(seeds: Path, index: Path, work: Path, config: BenchConfig, question: str) -> dict:
@@ -291,8 +347,11 @@ def measure_app(seeds: Path, index: Path, work: Path, config: BenchConfig, quest
             rss.append(server.peak_rss_mb())
         finally:
             server.stop()
-    return {"cold_start_s": round(statistics.median(colds), 3), "peak_rss_mb": round(statistics.median(rss), 1),
-            "load": load}
+    return {
+        "cold_start_s": round(statistics.median(colds), 3),
+        "peak_rss_mb": round(statistics.median(rss), 1),
+        "load": load,
+    }
 
 
 def run(seeds: Path, config: BenchConfig, work: Path | None = None, app: bool = True) -> dict:
@@ -309,10 +368,14 @@ def run(seeds: Path, config: BenchConfig, work: Path | None = None, app: bool = 
         question = questions(1)[0]
         cli = [cli_cold_start(seeds, engine.settings.index_dir, question) for _ in range(config.repeats)]
         app_figures = measure_app(seeds, engine.settings.index_dir, work, config, question) if app else {}
-    result["cold_start_s"] = {"cli": round(statistics.median(c[0] for c in cli), 3),
-                              "app": app_figures.get("cold_start_s")}
-    result["peak_rss_mb"] = {"cli": round(statistics.median(c[1] for c in cli), 1),
-                             "app": app_figures.get("peak_rss_mb")}
+    result["cold_start_s"] = {
+        "cli": round(statistics.median(c[0] for c in cli), 3),
+        "app": app_figures.get("cold_start_s"),
+    }
+    result["peak_rss_mb"] = {
+        "cli": round(statistics.median(c[1] for c in cli), 1),
+        "app": app_figures.get("peak_rss_mb"),
+    }
     result["load"] = app_figures.get("load") or {"error": app_figures.get("error", "not run")}
     result["ratios"] = ratios(result)
     return result
@@ -320,9 +383,11 @@ def run(seeds: Path, config: BenchConfig, work: Path | None = None, app: bool = 
 
 def ratios(r: dict) -> dict[str, float]:
     dense_ref, bm25_ref = r["reference_ms"]["dense"], r["reference_ms"]["bm25"]
-    out = {"ask_p50_vs_dense_ref": r["ask_ms"]["p50"] / dense_ref["p50"],
-           "ask_p95_vs_dense_ref": r["ask_ms"]["p95"] / dense_ref["p95"],
-           "build_vs_ref": r["build"]["seconds"] / r["build"]["reference_seconds"]}
+    out = {
+        "ask_p50_vs_dense_ref": r["ask_ms"]["p50"] / dense_ref["p50"],
+        "ask_p95_vs_dense_ref": r["ask_ms"]["p95"] / dense_ref["p95"],
+        "build_vs_ref": r["build"]["seconds"] / r["build"]["reference_seconds"],
+    }
     for name in RETRIEVERS:
         out[f"{name}_p50_vs_dense_ref"] = r["retrievers_ms"][name]["p50"] / dense_ref["p50"]
     out["bm25_p50_vs_bm25_ref"] = r["retrievers_ms"]["bm25"]["p50"] / bm25_ref["p50"]
@@ -339,25 +404,38 @@ def to_markdown(r: dict) -> str:
     """The table README "Performance" quotes."""
     b, ask, ret, ref = r["build"], r["ask_ms"], r["retrievers_ms"], r["reference_ms"]
     load = r.get("load") or {}
-    lines = ["| figure | msiqa | plain reference | ratio | target |", "|---|---|---|---|---|",
-             _row("build seeds/ (s, model loaded)", b["seconds"], b["reference_seconds"], "<= 5 s"),
-             _row("build chunks/s", b["chunks_per_s"]), _row("model load (s)", b["model_load_s"])]
+    lines = [
+        "| figure | msiqa | plain reference | ratio | target |",
+        "|---|---|---|---|---|",
+        _row("build seeds/ (s, model loaded)", b["seconds"], b["reference_seconds"], "<= 5 s"),
+        _row("build chunks/s", b["chunks_per_s"]),
+        _row("model load (s)", b["model_load_s"]),
+    ]
     if "gpu" in b:
         lines.append(_row("build chunks/s on GPU", b["gpu"]["chunks_per_s"]))
-    lines += [_row("ask p50 (ms)", ask["p50"], ref["dense"]["p50"], "<= 1.5x dense ref"),
-              _row("ask p95 (ms)", ask["p95"], ref["dense"]["p95"], "<= 50 ms"),
-              _row("ask p99 (ms)", ask["p99"], ref["dense"]["p99"])]
+    lines += [
+        _row("ask p50 (ms)", ask["p50"], ref["dense"]["p50"], "<= 1.5x dense ref"),
+        _row("ask p95 (ms)", ask["p95"], ref["dense"]["p95"], "<= 50 ms"),
+        _row("ask p99 (ms)", ask["p99"], ref["dense"]["p99"]),
+    ]
     for name, reference in (("dense", "dense"), ("hybrid", "dense"), ("bm25", "bm25")):
         target = "<= 1.2x dense ref" if name == "hybrid" else ""
-        lines += [_row(f"{name} p50 (ms)", ret[name]["p50"], ref[reference]["p50"], target),
-                  _row(f"{name} p95 (ms)", ret[name]["p95"], ref[reference]["p95"])]
-    lines += [_row("CLI cold start to first answer (s)", r["cold_start_s"]["cli"], None, "<= 6 s"),
-              _row("app cold start to first answer (s)", r["cold_start_s"]["app"]),
-              _row("CLI peak RSS (MB)", r["peak_rss_mb"]["cli"]),
-              _row("app peak RSS (MB)", r["peak_rss_mb"]["app"], None, "<= 1536 MB"),
-              _row(f"load: {load.get('clients')} clients x {load.get('seconds')} s, requests/s",
-                   load.get("throughput_rps")),
-              _row("load: p95 (ms)", load.get("p95_ms")), _row("load: errors", load.get("errors"), None, "0")]
+        lines += [
+            _row(f"{name} p50 (ms)", ret[name]["p50"], ref[reference]["p50"], target),
+            _row(f"{name} p95 (ms)", ret[name]["p95"], ref[reference]["p95"]),
+        ]
+    lines += [
+        _row("CLI cold start to first answer (s)", r["cold_start_s"]["cli"], None, "<= 6 s"),
+        _row("app cold start to first answer (s)", r["cold_start_s"]["app"]),
+        _row("CLI peak RSS (MB)", r["peak_rss_mb"]["cli"]),
+        _row("app peak RSS (MB)", r["peak_rss_mb"]["app"], None, "<= 1536 MB"),
+        _row(
+            f"load: {load.get('clients')} clients x {load.get('seconds')} s, requests/s",
+            load.get("throughput_rps"),
+        ),
+        _row("load: p95 (ms)", load.get("p95_ms")),
+        _row("load: errors", load.get("errors"), None, "0"),
+    ]
     return "\n".join(lines) + "\n"
 
 

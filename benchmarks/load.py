@@ -20,11 +20,17 @@ from msiqa.config import PROJECT_ROOT
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", default=None, help="a running app, e.g. http://127.0.0.1:7860 (default: start one)")
+    parser.add_argument(
+        "--url", default=None, help="a running app, e.g. http://127.0.0.1:7860 (default: start one)"
+    )
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients (default 16)")
     parser.add_argument("--seconds", type=float, default=60.0, help="duration in seconds (default 60)")
-    parser.add_argument("--seeds", type=Path, default=PROJECT_ROOT / "seeds", help="seeds folder for the app it starts")
-    parser.add_argument("--index", type=Path, default=PROJECT_ROOT / "index", help="index folder for the app it starts")
+    parser.add_argument(
+        "--seeds", type=Path, default=PROJECT_ROOT / "seeds", help="seeds folder for the app it starts"
+    )
+    parser.add_argument(
+        "--index", type=Path, default=PROJECT_ROOT / "index", help="index folder for the app it starts"
+    )
     args = parser.parse_args()
     if args.url:
         import httpx

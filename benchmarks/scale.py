@@ -19,8 +19,8 @@ import time
 import numpy as np
 
 from msiqa.engine import Engine
-from msiqa.retrieval import top_k
 from msiqa.indexing.store import EXACT_MAX_VECTORS, make_faiss_index, passage_text, tokenize
+from msiqa.retrieval import top_k
 
 log = logging.getLogger(__name__)
 TOKENS_PER_CHUNK = 60
@@ -43,7 +43,9 @@ def real_vectors(engine: Engine) -> tuple[np.ndarray, np.ndarray, float]:
     return centres, centre_chunk, float(np.median(own_chunk))
 
 
-def synthetic_vectors(centres: np.ndarray, cosine: float, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def synthetic_vectors(
+    centres: np.ndarray, cosine: float, n: int, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """`n` unit vectors around random centres; noise shaped by the centres' covariance (see module doc)."""
     rng = np.random.default_rng(seed)
     eigvals, eigvecs = np.linalg.eigh(np.cov(centres, rowvar=False))
@@ -54,7 +56,10 @@ def synthetic_vectors(centres: np.ndarray, cosine: float, n: int, seed: int = 0)
     out = np.empty((n, centres.shape[1]), dtype=np.float32)
     for start in range(0, n, 100_000):
         stop = min(n, start + 100_000)
-        block = centres[which[start:stop]] + rng.standard_normal((stop - start, len(factor)), dtype=np.float32) @ factor
+        block = (
+            centres[which[start:stop]]
+            + rng.standard_normal((stop - start, len(factor)), dtype=np.float32) @ factor
+        )
         out[start:stop] = block / np.linalg.norm(block, axis=1, keepdims=True)
     return out, which
 
@@ -103,8 +108,13 @@ def nprobe_sweep(ann, qvec: np.ndarray, truth: np.ndarray, one: list[np.ndarray]
         ivf.nprobe = nprobe
         _, found = ann.search(qvec, 10)
         recall = float(np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found)]))
-        out.append({"nprobe": nprobe, "recall_at_10": round(recall, 4),
-                    "p50_ms": _latencies(lambda q: ann.search(q, 10), one)["p50"]})
+        out.append(
+            {
+                "nprobe": nprobe,
+                "recall_at_10": round(recall, 4),
+                "p50_ms": _latencies(lambda q: ann.search(q, 10), one)["p50"],
+            }
+        )
     ivf.nprobe = default
     return out
 
@@ -112,7 +122,7 @@ def nprobe_sweep(ann, qvec: np.ndarray, truth: np.ndarray, one: list[np.ndarray]
 def embed_rate(engine: Engine, passages: int = 32) -> float:
     """Passages of ~256 tokens embedded per second on this machine (the cost of real text at scale)."""
     text = " ".join(d.text for d in engine.index.documents.values())
-    batch = [text[i * 1200:(i + 1) * 1200] for i in range(passages)]
+    batch = [text[i * 1200 : (i + 1) * 1200] for i in range(passages)]
     started = time.perf_counter()
     engine.embedder.encode(batch)
     return passages / (time.perf_counter() - started)
@@ -149,25 +159,41 @@ def run_scale(engine: Engine, n: int, queries: list[str]) -> dict:
     bm25_ms = _latencies(lambda toks: top_k(np.asarray(bm25.get_scores(toks)), 10), [t for t in tokens if t])
     rate = embed_rate(engine)
     return {
-        "chunks": n, "store_picks": "IndexFlatIP" if n <= EXACT_MAX_VECTORS else ann_params["type"],
+        "chunks": n,
+        "store_picks": "IndexFlatIP" if n <= EXACT_MAX_VECTORS else ann_params["type"],
         "vectors": f"real centres={len(centres)}, covariance-shaped noise, cosine to centre={cosine:.3f}",
         "queries": len(queries),
         "exact": {"build_s": round(exact_build, 2), "index_mb": round(exact_mb, 1), "query_ms": dense_exact},
-        "ann": {"params": ann_params, "build_s": round(ann_build, 2), "index_mb": round(ann_mb, 1),
-                "query_ms": dense_ann, "recall_at_10": round(recall, 4), "nprobe_sweep": sweep},
-        "bm25": {"build_s": round(bm25_build, 2), "memory_mb": round(rss3 - rss2b, 1), "query_ms": bm25_ms,
-                 "tokens_per_chunk": TOKENS_PER_CHUNK},
+        "ann": {
+            "params": ann_params,
+            "build_s": round(ann_build, 2),
+            "index_mb": round(ann_mb, 1),
+            "query_ms": dense_ann,
+            "recall_at_10": round(recall, 4),
+            "nprobe_sweep": sweep,
+        },
+        "bm25": {
+            "build_s": round(bm25_build, 2),
+            "memory_mb": round(rss3 - rss2b, 1),
+            "query_ms": bm25_ms,
+            "tokens_per_chunk": TOKENS_PER_CHUNK,
+        },
         "embedding": {"passages_256_tokens_per_s": round(rate, 2), "hours_for_n": round(n / rate / 3600, 2)},
     }
 
 
 def to_markdown(results: list[dict]) -> str:
-    lines = ["| chunks | store picks | exact p50/p95 ms | IVF p50/p95 ms | IVF recall@10 | IVF build s | "
-             "IVF index MB | BM25 p50/p95 ms | BM25 build s | embed h (CPU) |", "|---" * 10 + "|"]
+    lines = [
+        "| chunks | store picks | exact p50/p95 ms | IVF p50/p95 ms | IVF recall@10 | IVF build s | "
+        "IVF index MB | BM25 p50/p95 ms | BM25 build s | embed h (CPU) |",
+        "|---" * 10 + "|",
+    ]
     for r in results:
         e, a, b = r["exact"], r["ann"], r["bm25"]
-        lines.append(f"| {r['chunks']:,} | {r['store_picks']} | {e['query_ms']['p50']}/{e['query_ms']['p95']} | "
-                     f"{a['query_ms']['p50']}/{a['query_ms']['p95']} | {a['recall_at_10']} | {a['build_s']} | "
-                     f"{a['index_mb']} | {b['query_ms']['p50']}/{b['query_ms']['p95']} | {b['build_s']} | "
-                     f"{r['embedding']['hours_for_n']} |")
+        lines.append(
+            f"| {r['chunks']:,} | {r['store_picks']} | {e['query_ms']['p50']}/{e['query_ms']['p95']} | "
+            f"{a['query_ms']['p50']}/{a['query_ms']['p95']} | {a['recall_at_10']} | {a['build_s']} | "
+            f"{a['index_mb']} | {b['query_ms']['p50']}/{b['query_ms']['p95']} | {b['build_s']} | "
+            f"{r['embedding']['hours_for_n']} |"
+        )
     return "\n".join(lines) + "\n"

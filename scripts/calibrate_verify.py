@@ -41,28 +41,39 @@ def pairs(engine, rows):
             other = next((h.chunk for h in hits if h.chunk.doc_id != holding[0].doc_id), None)
             if other is not None:
                 pair_hits.append((0, other))
-                cosine, overlap, _ = support(row["evidence"][0], evidence_vector, [index.chunk_rows[other.chunk_id]],
-                                             index, [other.text])
+                cosine, overlap, _ = support(
+                    row["evidence"][0],
+                    evidence_vector,
+                    [index.chunk_rows[other.chunk_id]],
+                    index,
+                    [other.text],
+                )
                 out.append((row["split"], 0, cosine, overlap))  # a true sentence cited to the wrong passage
         elif hits:
             pair_hits.append((0, hits[0].chunk))
         for label, chunk in pair_hits:
-            cosine, overlap, _ = support(row["question"], vector, [index.chunk_rows[chunk.chunk_id]], index, [chunk.text])
+            cosine, overlap, _ = support(
+                row["question"], vector, [index.chunk_rows[chunk.chunk_id]], index, [chunk.text]
+            )
             out.append((row["split"], label, cosine, overlap))
     return out
 
 
 def main() -> int:
+    from msiqa.answer.verify import MIN_COSINE, MIN_OVERLAP, calibrate
     from msiqa.config import Settings
     from msiqa.engine import Engine
-    from msiqa.answer.verify import MIN_COSINE, MIN_OVERLAP, calibrate
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, default=ROOT / "index")
     parser.add_argument("--seeds", type=Path, default=ROOT / "seeds")
     args = parser.parse_args()
     engine = Engine.open(Settings(seeds_dir=args.seeds.resolve(), index_dir=args.index.resolve()))
-    rows = [json.loads(line) for line in (ROOT / "eval" / "questions.jsonl").read_text().splitlines() if line.strip()]
+    rows = [
+        json.loads(line)
+        for line in (ROOT / "eval" / "questions.jsonl").read_text().splitlines()
+        if line.strip()
+    ]
     data = pairs(engine, rows)
 
     def split(name, label):
@@ -79,8 +90,10 @@ def main() -> int:
     for name in ("tune", "heldout"):
         for label, (tc, to) in (("calibrated", (c, o)), ("in verify.py", (MIN_COSINE, MIN_OVERLAP))):
             n_pos, n_neg, tpr, tnr = rates(name, tc, to)
-            print(f"  {name:8s} {label:13s} ({tc:.2f}, {to:.2f}): {n_pos} supported pairs kept {tpr:.1%}, "
-                  f"{n_neg} unsupported pairs flagged {tnr:.1%}")
+            print(
+                f"  {name:8s} {label:13s} ({tc:.2f}, {to:.2f}): {n_pos} supported pairs kept {tpr:.1%}, "
+                f"{n_neg} unsupported pairs flagged {tnr:.1%}"
+            )
     return 0
 
 

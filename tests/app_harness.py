@@ -16,13 +16,21 @@ from benchmarks.bench import AppServer
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 KP = "Why is the Kimberley Process definition of conflict diamonds criticized?"
 
 
 @contextmanager
-def running_app(seeds: Path, index: Path, log_path: Path, extra_env: dict | None = None, timeout_s: float = 420):
+def running_app(
+    seeds: Path, index: Path, log_path: Path, extra_env: dict | None = None, timeout_s: float = 420
+):
     """Yield (base URL, process) of `app.py` serving `seeds`/`index` on a free port; stop it afterwards."""
     server = AppServer(seeds, index, log_path, extra_env=extra_env)
     try:
@@ -66,7 +74,9 @@ def ask(page, question: str, wait_for: str = "#msiqa-sources article.msiqa-src",
     page.wait_for_function(
         "n => { const m = document.querySelectorAll('#msiqa-chat [data-testid=\"bot\"]');"
         " return m.length > n && !m[m.length - 1].innerText.includes('Searching the documents'); }",
-        arg=before, timeout=timeout_ms)
+        arg=before,
+        timeout=timeout_ms,
+    )
     if wait_for:
         page.wait_for_selector(wait_for, timeout=timeout_ms)
     page.wait_for_timeout(600)  # the reply streams in sentence by sentence
@@ -78,8 +88,10 @@ def screenshots(out_dir: Path) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         shutil.copytree(ROOT / "seeds", Path(tmp) / "seeds")
-        with running_app(Path(tmp) / "seeds", Path(tmp) / "index", Path(tmp) / "app.log") as (url, _), \
-                sync_playwright() as p:
+        with (
+            running_app(Path(tmp) / "seeds", Path(tmp) / "index", Path(tmp) / "app.log") as (url, _),
+            sync_playwright() as p,
+        ):
             browser = launch_browser(p)
             for name, width, height in (("screenshot.png", 1280, 860), ("screenshot-phone.png", 390, 844)):
                 page = open_page(browser, url, width, height)
@@ -90,8 +102,11 @@ def screenshots(out_dir: Path) -> None:
                     for (let e = document.getElementById('msiqa-chat'); e; e = e.parentElement) e.scrollTop = 0; }""")
                 page.wait_for_timeout(300)
                 if width < 600:  # the question, the answer and the first highlighted source, stacked
-                    page.screenshot(path=str(out_dir / name), full_page=True,
-                                    clip={"x": 0, "y": 0, "width": width, "height": 1760})
+                    page.screenshot(
+                        path=str(out_dir / name),
+                        full_page=True,
+                        clip={"x": 0, "y": 0, "width": width, "height": 1760},
+                    )
                 else:
                     page.screenshot(path=str(out_dir / name))
                 page.close()

@@ -7,14 +7,21 @@ from msiqa.indexing.store import bm25_terms, bm25_text
 
 
 def test_definitions_find_long_forms():
-    text = ("the Kimberley Process Certification Scheme (KPCS) and civil society organisations (CSOs), "
-            "the CIW-founded Fair Food Program (FFP). See the report (Annex) and (MSI Integrity).")
-    assert definitions(text) == {"KPCS": "Kimberley Process Certification Scheme",
-                                 "CSO": "civil society organisations", "FFP": "Fair Food Program"}
+    text = (
+        "the Kimberley Process Certification Scheme (KPCS) and civil society organisations (CSOs), "
+        "the CIW-founded Fair Food Program (FFP). See the report (Annex) and (MSI Integrity)."
+    )
+    assert definitions(text) == {
+        "KPCS": "Kimberley Process Certification Scheme",
+        "CSO": "civil society organisations",
+        "FFP": "Fair Food Program",
+    }
 
 
 def test_long_form_needs_the_letters_in_order():
-    assert long_form("WSR", "the Worker-driven Social Responsibility") == "Worker-driven Social Responsibility"
+    assert (
+        long_form("WSR", "the Worker-driven Social Responsibility") == "Worker-driven Social Responsibility"
+    )
     assert long_form("XYZ", "nothing like it here") is None
 
 
@@ -26,8 +33,10 @@ def test_corpus_acronyms_drop_those_most_passages_use():
 
 def test_expansions_spell_out_acronyms_once():
     known = {"FFP": "Fair Food Program", "CSO": "civil society organisations"}
-    assert expansions("Which FFP tools help CSOs?", known) == \
-        "Fair Food Program (FFP); civil society organisations (CSO)"
+    assert (
+        expansions("Which FFP tools help CSOs?", known)
+        == "Fair Food Program (FFP); civil society organisations (CSO)"
+    )
     assert expansions("The Fair Food Program (FFP)", known) == ""
     assert bm25_text("no acronym", known) == "no acronym"
 

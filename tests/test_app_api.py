@@ -10,7 +10,6 @@ import shutil
 import httpx
 import psutil
 import pytest
-
 from app_harness import KP, running_app
 
 
@@ -40,7 +39,7 @@ def test_ask_endpoint_returns_the_cli_json(client, engine):
     assert any(c["doc_id"] == "bamenjo-lip-service" for c in result["citations"])
     documents = engine.index.documents
     for c in result["citations"]:
-        assert documents[c["doc_id"]].text[c["start"]:c["end"]] == c["quote"]
+        assert documents[c["doc_id"]].text[c["start"] : c["end"]] == c["quote"]
 
 
 def test_ask_endpoint_options_restrict_the_search(client, engine):
@@ -92,8 +91,12 @@ def test_file_route_serves_no_file_outside_the_page(app, target):
 
 def test_file_route_serves_no_seed_index_or_source_file(app):
     url, _, root = app
-    for path in [*sorted((root / "seeds").glob("*.txt"))[:1], root / "index" / "manifest.json",
-                 root / "index" / "chunks.jsonl", shutil.which("python3") or "/usr/bin/env"]:
+    for path in [
+        *sorted((root / "seeds").glob("*.txt"))[:1],
+        root / "index" / "manifest.json",
+        root / "index" / "chunks.jsonl",
+        shutil.which("python3") or "/usr/bin/env",
+    ]:
         response = httpx.get(url + "gradio_api/file=" + str(path))
         assert response.status_code in (403, 404), path
         assert len(response.content) < 200
@@ -105,8 +108,9 @@ def test_foreign_origin_gets_no_cors_grant(app):
     assert own.headers.get("access-control-allow-origin") == url.rstrip("/")  # the check below can fail
     for origin in ("https://evil.example", "null", "http://127.0.0.1.evil.example"):
         simple = httpx.get(url + "gradio_api/info", headers={"Origin": origin})
-        preflight = httpx.options(url + "gradio_api/queue/join",
-                                  headers={"Origin": origin, "Access-Control-Request-Method": "POST"})
+        preflight = httpx.options(
+            url + "gradio_api/queue/join", headers={"Origin": origin, "Access-Control-Request-Method": "POST"}
+        )
         for response in (simple, preflight):
             assert response.headers.get("access-control-allow-origin") not in (origin, "*"), origin
 
@@ -120,6 +124,9 @@ def test_uploads_are_refused(app):
 
 def test_listens_on_loopback_only(app):
     _, proc, _ = app
-    addresses = {c.laddr.ip for c in psutil.Process(proc.pid).net_connections(kind="inet")
-                 if c.status == psutil.CONN_LISTEN}
+    addresses = {
+        c.laddr.ip
+        for c in psutil.Process(proc.pid).net_connections(kind="inet")
+        if c.status == psutil.CONN_LISTEN
+    }
     assert addresses and addresses <= {"127.0.0.1"}, addresses

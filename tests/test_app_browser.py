@@ -8,12 +8,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from app_harness import CHROMIUM, KP, ask, launch_browser, open_page, running_app
 from conftest import SEEDS
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                reason="needs Debian's chromium: run `bash scripts/setup.sh --browser`")
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason="needs Debian's chromium: run `bash scripts/setup.sh --browser`"
+)
 
 HOSTILE = """---
 id: glitter-audit
@@ -66,7 +66,9 @@ def in_view(page, selector: str) -> bool:
                       const y = (r.top + r.bottom) / 2, x = (r.left + r.right) / 2;
                       if (y < 0 || y > innerHeight) return false;
                       const hit = document.elementFromPoint(x, y);
-                      return hit !== null && (hit === el || el.contains(hit)); }); }""", selector)
+                      return hit !== null && (hit === el || el.contains(hit)); }); }""",
+        selector,
+    )
 
 
 def test_examples_show_on_first_load(page):
@@ -83,19 +85,24 @@ def test_answer_sources_marker_click_and_highlight(page, tmp_path):
     cards = page.locator("#msiqa-sources details[open] article.msiqa-src")
     assert cards.count() == markers.count()
     first = cards.first
-    narrow = cards.filter(has=page.locator("mark", has_text="incredibly narrow"))  # the key quote, highlighted
+    narrow = cards.filter(
+        has=page.locator("mark", has_text="incredibly narrow")
+    )  # the key quote, highlighted
     assert narrow.count() == 1
     assert "Rethinking MSIs" in narrow.locator("header").inner_text()
     assert "Jaff Bamenjo" in narrow.locator(".msiqa-meta").inner_text()
     seed_text = (SEEDS / "02_bamenjo-lip-service.txt").read_text(encoding="utf-8")
     for mark in page.locator("#msiqa-sources mark").all_inner_texts():
-        assert " ".join(mark.split()) in " ".join(seed_text.split())  # the highlight is the document's own words
+        assert " ".join(mark.split()) in " ".join(
+            seed_text.split()
+        )  # the highlight is the document's own words
     assert first.locator("button.msiqa-copy").get_attribute("data-copy").startswith("Jaff Bamenjo")
     last = markers.last
     target = last.get_attribute("href")
     last.click()
-    page.wait_for_function("id => document.getElementById(id).classList.contains('msiqa-flash')",
-                           arg=target[1:], timeout=5000)
+    page.wait_for_function(
+        "id => document.getElementById(id).classList.contains('msiqa-flash')", arg=target[1:], timeout=5000
+    )
     page.wait_for_timeout(800)  # smooth scroll
     assert in_view(page, f"{target} mark")
     page.screenshot(path=str(tmp_path / "answer.png"))
@@ -135,12 +142,15 @@ def test_abstention_lists_closest_passages_marked_not_an_answer(page):
     assert closest.first.locator(".msiqa-tag").inner_text().lower() == "not an answer"
 
 
-@pytest.mark.parametrize("question, expected", [
-    ("", "The question is empty"),
-    ("why " * 25_000, "the limit is"),
-    ("?!… 🙂🙂🎉 —", "no words"),
-    ("金伯利进程为什么受到批评？", "English"),
-])
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("", "The question is empty"),
+        ("why " * 25_000, "the limit is"),
+        ("?!… 🙂🙂🎉 —", "no words"),
+        ("金伯利进程为什么受到批评？", "English"),
+    ],
+)
 def test_bad_input_gets_a_friendly_chat_message(page, question, expected):
     reply = ask(page, question, wait_for="")
     assert expected in reply.inner_text()

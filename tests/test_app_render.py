@@ -6,13 +6,23 @@ from __future__ import annotations
 import html
 import re
 
-from msiqa.web.render import (answer_pieces, documents_html, highlighted_paragraph, md_escape, question_echo,
-                               sources_html)
 from msiqa.types import Document
+from msiqa.web.render import (
+    answer_pieces,
+    documents_html,
+    highlighted_paragraph,
+    md_escape,
+    question_echo,
+    sources_html,
+)
 
 KP = "Why is the Kimberley Process definition of conflict diamonds criticized?"
-TEXT = "Title line\n\nFirst paragraph. It has <b>two</b> sentences & more.\n\nSecond *para* [x](javascript:y)."
-DOC = Document(doc_id="d/1 x", title="A <i>title</i>", text=TEXT, path="d.txt", author="O'Neil & Co", kind="memo")
+TEXT = (
+    "Title line\n\nFirst paragraph. It has <b>two</b> sentences & more.\n\nSecond *para* [x](javascript:y)."
+)
+DOC = Document(
+    doc_id="d/1 x", title="A <i>title</i>", text=TEXT, path="d.txt", author="O'Neil & Co", kind="memo"
+)
 
 
 def test_md_escape_leaves_no_markup_or_formatting():
@@ -21,7 +31,10 @@ def test_md_escape_leaves_no_markup_or_formatting():
     assert "&lt;img" in out and "&amp;" in out
     for raw in ("**", "[l]", "](", "$x$", "`c`"):
         assert raw not in out
-    assert re.sub(r"\\(.)", r"\1", html.unescape(out)) == '<img src=x onerror="a()"> **bold** [l](javascript:x) $x$ `c` # h & <b>'
+    assert (
+        re.sub(r"\\(.)", r"\1", html.unescape(out))
+        == '<img src=x onerror="a()"> **bold** [l](javascript:x) $x$ `c` # h & <b>'
+    )
 
 
 def test_question_echo_shortens_long_questions():
@@ -54,8 +67,13 @@ def test_real_answer_markers_cards_and_document_anchors_agree(engine):
     panel = sources_html([{"turn": 3, "answer": answer}], engine.index.documents)
     docs = documents_html(engine.index.documents)
     for c in answer["citations"]:
-        card = re.search(rf'<article class="msiqa-src" id="src-3-{c["n"]}">(.*?)</article>', panel, re.S).group(1)
-        assert html.unescape(re.search(r"<mark>(.*?)</mark>", card, re.S).group(1)).replace("<br>", "\n") == c["quote"]
+        card = re.search(
+            rf'<article class="msiqa-src" id="src-3-{c["n"]}">(.*?)</article>', panel, re.S
+        ).group(1)
+        assert (
+            html.unescape(re.search(r"<mark>(.*?)</mark>", card, re.S).group(1)).replace("<br>", "\n")
+            == c["quote"]
+        )
         anchor = re.search(r'class="msiqa-read" href="#([^"]+)"', card).group(1)
         paragraph = re.search(rf'<p class="[^"]*" id="{anchor}">(.*?)</p>', docs, re.S).group(1)
         assert c["quote"] in html.unescape(re.sub(r"<a [^>]*>.*?</a> ", "", paragraph).replace("<br>", "\n"))

@@ -11,16 +11,20 @@ PKG = Path(__file__).resolve().parents[1] / "src" / "msiqa"
 # Lower numbers are upstream. A unit (a top-level module or a subpackage) may import only units at its
 # level or above; within one unit, modules may import each other but never in a cycle.
 LAYERS = {
-    "types": 0, "errors": 0, "config": 0,
+    "types": 0,
+    "errors": 0,
+    "config": 0,
     "ingest": 1,
     "indexing": 2,
     "query": 3,
     "retrieval": 4,
     "answer": 5,
-    "engine": 6, "serialize": 6,
+    "engine": 6,
+    "serialize": 6,
     "evaluation": 7,
     "runtime": 8,
-    "web": 9, "cli": 10,
+    "web": 9,
+    "cli": 10,
 }
 
 
@@ -67,7 +71,7 @@ def find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
         stack.append(node)
         for nxt in sorted(edges.get(node, ())):
             if state.get(nxt) == 1:
-                return stack[stack.index(nxt):] + [nxt]
+                return stack[stack.index(nxt) :] + [nxt]
             if nxt not in state and (found := visit(nxt)):
                 return found
         stack.pop()

@@ -20,14 +20,21 @@ def clustered_unit_vectors(n: int, dim: int = 48, centres: int = 20, seed: int =
     return x / np.linalg.norm(x, axis=1, keepdims=True)
 
 
-def brute_top_k(vectors: np.ndarray, queries: np.ndarray, k: int, rows: np.ndarray | None = None) -> np.ndarray:
+def brute_top_k(
+    vectors: np.ndarray, queries: np.ndarray, k: int, rows: np.ndarray | None = None
+) -> np.ndarray:
     rows = np.arange(len(vectors)) if rows is None else rows
     scores = queries @ vectors[rows].T
     return rows[np.argsort(-scores, axis=1, kind="stable")[:, :k]]
 
 
-def assert_is_top_k(scores: np.ndarray, found: np.ndarray, vectors: np.ndarray, queries: np.ndarray,
-                    rows: np.ndarray | None = None) -> None:
+def assert_is_top_k(
+    scores: np.ndarray,
+    found: np.ndarray,
+    vectors: np.ndarray,
+    queries: np.ndarray,
+    rows: np.ndarray | None = None,
+) -> None:
     """`found` is a true top-k: each row's score is its real cosine, and the scores equal brute force's
     (row order may differ only between float-equal scores)."""
     truth = brute_top_k(vectors, queries, found.shape[1], rows)
@@ -63,12 +70,17 @@ def test_filtered_ivf_search_is_exact_over_the_allowed_rows():
     vectors, queries = clustered_unit_vectors(6000), clustered_unit_vectors(5, seed=11)
     index, _ = make_faiss_index(vectors, exact_max=5000)
     allowed = np.arange(100, 6000, 37, dtype=np.int64)  # a scattered filter, like one document's chunks
-    assert_is_top_k(*index.search(queries, 10, params=filter_params(index, allowed)), vectors, queries, allowed)
+    assert_is_top_k(
+        *index.search(queries, 10, params=filter_params(index, allowed)), vectors, queries, allowed
+    )
 
 
 def test_manifest_records_the_index_choice(engine):
-    assert engine.index.manifest["faiss_index"] == {"type": "IndexFlatIP", "exact": True,
-                                                    "vectors": len(engine.index.chunks)}
+    assert engine.index.manifest["faiss_index"] == {
+        "type": "IndexFlatIP",
+        "exact": True,
+        "vectors": len(engine.index.chunks),
+    }
 
 
 def test_synthetic_vectors_sit_at_the_measured_distance_from_real_centres(engine):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conftest import SEEDS
+
 from msiqa.ingest.chunking import chunk_document, sentence_spans
 from msiqa.ingest.corpus import load_corpus
 from msiqa.types import Document
@@ -16,17 +17,17 @@ def test_offsets_are_exact_for_every_chunk_and_sentence():
     for doc in seed_docs():
         for size in (300, 700, 1200):
             for chunk in chunk_document(doc, size):
-                assert doc.text[chunk.start:chunk.end] == chunk.text
+                assert doc.text[chunk.start : chunk.end] == chunk.text
                 assert chunk.sentences, chunk.chunk_id
                 for s in chunk.sentences:
                     assert chunk.start <= s.start < s.end <= chunk.end
-                    assert doc.text[s.start:s.end].strip() == doc.text[s.start:s.end]
+                    assert doc.text[s.start : s.end].strip() == doc.text[s.start : s.end]
 
 
 def test_chunks_cover_all_text_in_order_and_respect_size():
     for doc in seed_docs():
         chunks = chunk_document(doc, 700)
-        covered = "".join(doc.text[c.start:c.end] for c in chunks)
+        covered = "".join(doc.text[c.start : c.end] for c in chunks)
         assert "".join(covered.split()) == "".join(doc.text.split())  # every word, once, in order
         assert all(a.end <= b.start for a, b in zip(chunks, chunks[1:]))
         assert max(len(c.text) for c in chunks) < 700 + 160  # a short trailing sentence may be joined
@@ -50,5 +51,5 @@ def test_heading_and_paragraph_numbers():
 def test_sentence_spans_split_on_sentence_ends_not_abbreviations():
     text = "Brands act, e.g. in Bangladesh. The Accord is binding! Is it? “Yes.” Done"
     doc = Document("d", "t", text, "d.txt")
-    pieces = [text[s.start:s.end] for s in sentence_spans(doc.text, 0, len(text))]
+    pieces = [text[s.start : s.end] for s in sentence_spans(doc.text, 0, len(text))]
     assert pieces == ["Brands act, e.g. in Bangladesh.", "The Accord is binding!", "Is it?", "“Yes.”", "Done"]

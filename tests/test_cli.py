@@ -9,7 +9,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import SEEDS
 
 KP = "Why is the Kimberley Process definition of conflict diamonds criticized?"
@@ -17,8 +16,14 @@ KP = "Why is the Kimberley Process definition of conflict diamonds criticized?"
 
 def msiqa(*args: str, cwd=None) -> subprocess.CompletedProcess:
     env = dict(os.environ, HF_HUB_OFFLINE="1")
-    return subprocess.run([sys.executable, "-m", "msiqa.cli", *args], capture_output=True, text=True,
-                          env=env, timeout=300, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "msiqa.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        cwd=cwd,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -43,20 +48,29 @@ def test_build_then_ask_json(project):
     data = json.loads(result.stdout)
     assert set(data) >= {"question", "answer", "abstained", "citations", "hits"}
     assert data["abstained"] is False
-    texts = {d.stem: d.read_text(encoding="utf-8").split("\n---\n", 1)[1] for d in (project / "seeds").glob("*.txt")}
+    texts = {
+        d.stem: d.read_text(encoding="utf-8").split("\n---\n", 1)[1]
+        for d in (project / "seeds").glob("*.txt")
+    }
     by_id = {json.loads(json.dumps(c))["doc_id"] for c in data["citations"]}
     assert "bamenjo-lip-service" in by_id
     for c in data["citations"]:
         assert set(c) >= {"n", "doc_id", "title", "author", "chunk_id", "start", "end", "quote"}
         body = next(t for stem, t in texts.items() if stem.endswith(c["doc_id"]))
-        assert body[c["start"]:c["end"]] == c["quote"]
+        assert body[c["start"] : c["end"]] == c["quote"]
     for h in data["hits"]:
         assert set(h) >= {"rank", "chunk_id", "doc_id", "score", "start", "end", "text"}
 
 
 def test_off_topic_abstains_in_text_mode(project):
-    result = msiqa("ask", "Who won the 2018 FIFA World Cup?", "--seeds", str(project / "seeds"),
-                   "--index", str(project / "index"))
+    result = msiqa(
+        "ask",
+        "Who won the 2018 FIFA World Cup?",
+        "--seeds",
+        str(project / "seeds"),
+        "--index",
+        str(project / "index"),
+    )
     assert result.returncode == 0, result.stderr
     assert "don't cover" in result.stdout and "not an answer" in result.stdout
 
@@ -70,6 +84,8 @@ def test_empty_question_is_one_line_no_traceback(project):
 
 def test_no_rebuild_on_stale_index_names_the_fix(project):
     (project / "seeds" / "extra.txt").write_text("Extra note\n\nA new document about cocoa farming.\n")
-    result = msiqa("ask", KP, "--no-rebuild", "--seeds", str(project / "seeds"), "--index", str(project / "index"))
+    result = msiqa(
+        "ask", KP, "--no-rebuild", "--seeds", str(project / "seeds"), "--index", str(project / "index")
+    )
     assert result.returncode == 2
     assert "msiqa build" in result.stderr and "Traceback" not in result.stderr

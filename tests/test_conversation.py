@@ -20,23 +20,34 @@ def bare(question: str, search_query: str = "") -> Answer:
 
 def test_entities_skip_question_words_and_possessives():
     assert entities(KP) == ["Kimberley Process"]
-    assert entities("What did MSI Integrity's report say about the Fair Food Program?") == ["MSI Integrity", "Fair Food Program"]
+    assert entities("What did MSI Integrity's report say about the Fair Food Program?") == [
+        "MSI Integrity",
+        "Fair Food Program",
+    ]
     assert entities("why did they reject it?") == []
 
 
 def test_swap_entity_keeps_the_question_frame():
     quotes = ["The commonly used definition of conflict diamonds, however, is incredibly narrow."]
     assert swap_entity(KP, "the EITI", quotes) == "Why is the EITI criticized?"
-    assert swap_entity(KP, "the EITI") == "Why is the EITI definition of conflict diamonds criticized?"  # nothing quoted
+    assert (
+        swap_entity(KP, "the EITI") == "Why is the EITI definition of conflict diamonds criticized?"
+    )  # nothing quoted
     assert swap_entity("why do brands fail?", "EITI") == "EITI: why do brands fail?"  # no entity to swap
 
 
-@pytest.mark.parametrize("follow_up, rule", [
-    ("And what about the EITI?", "new entity"), ("How about the Bangladesh Accord?", "new entity"),
-    ("And the Fair Food Program?", "new entity"), ("Same question for the EITI", "new entity"),
-    ("Why did they reject it?", "pronoun"), ("Who wrote that?", "pronoun"),  # no citations to point at
-    ("What does the press release say about COVID-19?", "as asked"),
-])
+@pytest.mark.parametrize(
+    "follow_up, rule",
+    [
+        ("And what about the EITI?", "new entity"),
+        ("How about the Bangladesh Accord?", "new entity"),
+        ("And the Fair Food Program?", "new entity"),
+        ("Same question for the EITI", "new entity"),
+        ("Why did they reject it?", "pronoun"),
+        ("Who wrote that?", "pronoun"),  # no citations to point at
+        ("What does the press release say about COVID-19?", "as asked"),
+    ],
+)
 def test_rules(follow_up, rule):
     assert resolve(follow_up, [(KP, bare(KP))]).rule == rule
 
@@ -53,7 +64,7 @@ def test_follow_up_about_a_new_entity_retrieves_its_passage(engine):
     assert any("one handicap of the EITI" in h.chunk.text for h in follow.hits)
     assert not follow.abstained
     assert all("EITI" in c.quote for c in follow.citations)
-    assert all(c.document.text[c.start:c.end] == c.quote for c in follow.citations)
+    assert all(c.document.text[c.start : c.end] == c.quote for c in follow.citations)
 
 
 def test_who_wrote_that_resolves_to_the_previous_answers_document(engine):
@@ -86,9 +97,24 @@ def test_chat_repl_keeps_history_and_shows_the_search(seed_settings, engine):
     env = dict(os.environ, HF_HUB_OFFLINE="1")
     env.pop("MSIQA_LLM_URL", None)
     script = f"{KP}\nAnd what about the EITI?\n\n/reset\nAnd what about the EITI?\n/quit\n"
-    run = subprocess.run([sys.executable, "-m", "msiqa.cli", "chat", "--seeds", str(seed_settings.seeds_dir),
-                          "--index", str(seed_settings.index_dir), "--no-rebuild"],
-                         input=script, capture_output=True, text=True, env=env, timeout=300)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "msiqa.cli",
+            "chat",
+            "--seeds",
+            str(seed_settings.seeds_dir),
+            "--index",
+            str(seed_settings.index_dir),
+            "--no-rebuild",
+        ],
+        input=script,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr
     assert "Traceback" not in run.stderr
     turns = run.stdout.split("you> ")

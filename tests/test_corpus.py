@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from conftest import SEEDS, make_seeds
-from msiqa.ingest.corpus import load_corpus, read_seed
+
 from msiqa.errors import CorpusError
+from msiqa.ingest.corpus import load_corpus, read_seed
 
 ORIGINAL = SEEDS / "_source" / "000_b29d7c38feb04f95.txt"
 
@@ -28,7 +28,7 @@ def test_seed_bodies_concatenate_to_the_original_exactly():
     assert covered == list(range(1, original.count("\n") + 2))
     for doc in ordered:
         a, b = (int(x) for x in front[doc.path])
-        assert doc.text == "".join(original.splitlines(keepends=True)[a - 1:b])
+        assert doc.text == "".join(original.splitlines(keepends=True)[a - 1 : b])
 
 
 def test_nine_documents_with_metadata():
@@ -40,7 +40,13 @@ def test_nine_documents_with_metadata():
     assert docs["press-release-2020-08-11"].kind == "press release"
     assert docs["radio-fm4-evans-interview"].kind == "interview"
     assert docs["lexology-ethical-certifications"].kind == "news coverage"
-    assert {d.kind for d in docs.values()} == {"blog post", "press release", "news coverage", "interview", "statement"}
+    assert {d.kind for d in docs.values()} == {
+        "blog post",
+        "press release",
+        "news coverage",
+        "interview",
+        "statement",
+    }
     assert all(d.title for d in docs.values())
 
 
@@ -50,10 +56,13 @@ def test_source_folder_is_not_indexed():
 
 
 def test_front_matter_is_optional_and_body_is_exact(tmp_path):
-    folder = make_seeds(tmp_path / "seeds", {
-        "plain.txt": "A Title Line\n\nSome body text here.\n",
-        "meta.md": "---\nid: my-doc\ntitle: Given Title\nauthor: Someone\nkind: report\n---\nBody.\n",
-    })
+    folder = make_seeds(
+        tmp_path / "seeds",
+        {
+            "plain.txt": "A Title Line\n\nSome body text here.\n",
+            "meta.md": "---\nid: my-doc\ntitle: Given Title\nauthor: Someone\nkind: report\n---\nBody.\n",
+        },
+    )
     docs = {d.doc_id: d for d in load_corpus(folder).documents}
     assert docs["plain"].title == "A Title Line"
     assert docs["plain"].text == "A Title Line\n\nSome body text here.\n"
@@ -62,13 +71,16 @@ def test_front_matter_is_optional_and_body_is_exact(tmp_path):
 
 
 def test_unreadable_files_are_skipped_with_reasons(tmp_path):
-    folder = make_seeds(tmp_path / "seeds", {
-        "good.txt": "Good document about the Kimberley Process.\n",
-        "empty.txt": "",
-        "latin1.txt": "Caf\xe9 cr\xe8me".encode("latin-1"),
-        "binary.txt": b"\x00\x01\x02\x03binary",
-        "zz-copy.txt": "Good document about the Kimberley Process.\n",
-    })
+    folder = make_seeds(
+        tmp_path / "seeds",
+        {
+            "good.txt": "Good document about the Kimberley Process.\n",
+            "empty.txt": "",
+            "latin1.txt": "Caf\xe9 cr\xe8me".encode("latin-1"),
+            "binary.txt": b"\x00\x01\x02\x03binary",
+            "zz-copy.txt": "Good document about the Kimberley Process.\n",
+        },
+    )
     load = load_corpus(folder)
     assert [d.path for d in load.documents] == ["good.txt"]
     reasons = {s.path: s.reason for s in load.skipped}

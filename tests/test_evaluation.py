@@ -8,11 +8,25 @@ import math
 
 import pytest
 
-from msiqa.evaluation import report as eval_report
 from msiqa.config import PROJECT_ROOT, RETRIEVERS
-from msiqa.evaluation.runner import (Gold, QuestionSetError, bootstrap_ci, covers, evaluate, evidence_found, hit_at,
-                              load_questions, locate, merged_cover, ndcg_at, precise_citations, recall_at,
-                              reciprocal_rank, relevance)
+from msiqa.evaluation import report as eval_report
+from msiqa.evaluation.runner import (
+    Gold,
+    QuestionSetError,
+    bootstrap_ci,
+    covers,
+    evaluate,
+    evidence_found,
+    hit_at,
+    load_questions,
+    locate,
+    merged_cover,
+    ndcg_at,
+    precise_citations,
+    recall_at,
+    reciprocal_rank,
+    relevance,
+)
 from msiqa.types import Span
 
 QUESTIONS = PROJECT_ROOT / "eval" / "questions.jsonl"
@@ -24,7 +38,7 @@ def test_locate_ignores_whitespace_differences():
     span = locate("The report concludes that MSIs failed.", text)
     # "The" starts at 7; "failed." ends at index 47 (exclusive): 7 + len("The  report\n\nconcludes that\tMSIs failed.") = 7 + 40
     assert span == Span(7, 47)
-    assert text[span.start:span.end] == "The  report\n\nconcludes that\tMSIs failed."
+    assert text[span.start : span.end] == "The  report\n\nconcludes that\tMSIs failed."
     # "The" 7..10, two spaces, "report" 12..18, "\n\n", "concludes" 20..29
     assert locate("  The report\nconcludes  ", text) == Span(7, 29)
     assert locate("The report says nothing", text) is None
@@ -84,11 +98,24 @@ def write_questions(path, rows):
 
 
 def test_loading_fails_loudly_naming_the_question_whose_quote_is_missing(engine, tmp_path):
-    path = write_questions(tmp_path / "q.jsonl", [
-        {"id": "ok1", "question": "Why?", "answerable": True, "doc": "bamenjo-lip-service",
-         "evidence": ["the Kimberley Process Certification Scheme (KPCS)"]},
-        {"id": "bad7", "question": "What?", "answerable": True, "evidence": ["This sentence is in no seed at all."]},
-    ])
+    path = write_questions(
+        tmp_path / "q.jsonl",
+        [
+            {
+                "id": "ok1",
+                "question": "Why?",
+                "answerable": True,
+                "doc": "bamenjo-lip-service",
+                "evidence": ["the Kimberley Process Certification Scheme (KPCS)"],
+            },
+            {
+                "id": "bad7",
+                "question": "What?",
+                "answerable": True,
+                "evidence": ["This sentence is in no seed at all."],
+            },
+        ],
+    )
     with pytest.raises(QuestionSetError, match="bad7.*not found in the corpus"):
         load_questions(path, engine.index.documents)
 
@@ -96,19 +123,28 @@ def test_loading_fails_loudly_naming_the_question_whose_quote_is_missing(engine,
 def test_loading_locates_quotes_whitespace_insensitively_and_across_documents(engine, tmp_path):
     doc = engine.index.documents["press-release-2020-08-11"]
     start = doc.text.index("Examples of MSIs include")
-    original = doc.text[start:start + 60]
+    original = doc.text[start : start + 60]
     spaced = "  " + original.replace(" ", " \n ") + " "
-    path = write_questions(tmp_path / "q.jsonl", [
-        {"id": "x1", "question": "Examples?", "doc": "bamenjo-lip-service", "evidence": [spaced]},
-        {"id": "x2", "question": "Capital of Peru?", "answerable": False, "evidence": []},
-    ])
+    path = write_questions(
+        tmp_path / "q.jsonl",
+        [
+            {"id": "x1", "question": "Examples?", "doc": "bamenjo-lip-service", "evidence": [spaced]},
+            {"id": "x2", "question": "Capital of Peru?", "answerable": False, "evidence": []},
+        ],
+    )
     first, second = load_questions(path, engine.index.documents)
     assert first.gold == (Gold("press-release-2020-08-11", start, start + 60),)
     assert first.answerable and not second.answerable and second.split == "all"
 
 
-@pytest.mark.parametrize("content, message", [("{not json\n", "not valid JSON"), ("", "no questions"),
-                                              ('{"id": "q1", "question": "Why?", "evidence": []}\n', "no evidence")])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("{not json\n", "not valid JSON"),
+        ("", "no questions"),
+        ('{"id": "q1", "question": "Why?", "evidence": []}\n', "no evidence"),
+    ],
+)
 def test_malformed_question_files_get_one_line_messages(engine, tmp_path, content, message):
     path = tmp_path / "q.jsonl"
     path.write_text(content, encoding="utf-8")
@@ -117,11 +153,19 @@ def test_malformed_question_files_get_one_line_messages(engine, tmp_path, conten
 
 
 def record(qid, answerable, abstained, split="tune", best=0.5, coverage=0.5, hit5=1.0, found=True):
-    r = {"id": qid, "split": split, "type": "t", "answerable": answerable, "question": qid,
-         "answer": {"abstained": abstained, "citations": 2},
-         "abstention_inputs": {"best_sentence": best, "term_coverage": coverage}}
+    r = {
+        "id": qid,
+        "split": split,
+        "type": "t",
+        "answerable": answerable,
+        "question": qid,
+        "answer": {"abstained": abstained, "citations": 2},
+        "abstention_inputs": {"best_sentence": best, "term_coverage": coverage},
+    }
     if answerable:
-        r["retrieval"] = {"hybrid": {"hit@5": hit5, "hit@1": hit5, "first_relevant_rank": 1 if hit5 else None}}
+        r["retrieval"] = {
+            "hybrid": {"hit@5": hit5, "hit@1": hit5, "first_relevant_rank": 1 if hit5 else None}
+        }
         r["answer"].update(evidence_found=found, precise_citations=1)
     return r
 
@@ -131,10 +175,15 @@ def test_calibration_picks_the_cutoff_that_abstains_most_without_hurting_answera
     # Any t in (0.45, 0.50] abstains on 2 of 3 unanswerable and no answerable question; t > 0.50 would
     # abstain on 1/3 answerable (> 2%). At w=0 the tied t values are 0.46..0.50, the median is 0.48.
     # Coverage (0 for all) changes nothing, so the smallest weight, 0.0, wins the tie.
-    records = [record("a1", True, False, best=0.5, coverage=0), record("a2", True, False, best=0.6, coverage=0),
-               record("a3", True, False, best=0.7, coverage=0), record("u1", False, False, best=0.2, coverage=0),
-               record("u2", False, False, best=0.45, coverage=0), record("u3", False, False, best=0.65, coverage=0),
-               record("h1", False, False, split="heldout", best=0.9, coverage=0)]
+    records = [
+        record("a1", True, False, best=0.5, coverage=0),
+        record("a2", True, False, best=0.6, coverage=0),
+        record("a3", True, False, best=0.7, coverage=0),
+        record("u1", False, False, best=0.2, coverage=0),
+        record("u2", False, False, best=0.45, coverage=0),
+        record("u3", False, False, best=0.65, coverage=0),
+        record("h1", False, False, split="heldout", best=0.9, coverage=0),
+    ]
     chosen = eval_report.calibrate(records)
     assert chosen["abstain_coverage_weight"] == 0.0
     assert chosen["min_evidence"] == pytest.approx(0.48)
@@ -144,22 +193,42 @@ def test_calibration_picks_the_cutoff_that_abstains_most_without_hurting_answera
 
 
 def test_baseline_comparison_lists_per_question_regressions_and_improvements():
-    before = {"per_question": [record("q1", True, False), record("q2", True, False, hit5=0.0),
-                               record("q3", False, True)]}
-    after = {"per_question": [record("q1", True, True, found=False), record("q2", True, False),
-                              record("q3", False, True)]}
+    before = {
+        "per_question": [
+            record("q1", True, False),
+            record("q2", True, False, hit5=0.0),
+            record("q3", False, True),
+        ]
+    }
+    after = {
+        "per_question": [
+            record("q1", True, True, found=False),
+            record("q2", True, False),
+            record("q3", False, True),
+        ]
+    }
     changes = eval_report.compare(before, after, "hybrid")
     assert {(c["id"], c["check"]) for c in changes["regressions"]} == {
-        ("q1", "answered (not abstained)"), ("q1", "evidence found in answer")}
-    assert {(c["id"], c["check"]) for c in changes["improvements"]} == {("q2", "hybrid hit@5"), ("q2", "hybrid hit@1")}
+        ("q1", "answered (not abstained)"),
+        ("q1", "evidence found in answer"),
+    }
+    assert {(c["id"], c["check"]) for c in changes["improvements"]} == {
+        ("q2", "hybrid hit@5"),
+        ("q2", "hybrid hit@1"),
+    }
 
 
 def test_summary_has_the_promised_shape_per_split():
-    records = [record("a", True, False), record("b", True, True, split="heldout", found=False),
-               record("u", False, True)]
+    records = [
+        record("a", True, False),
+        record("b", True, True, split="heldout", found=False),
+        record("u", False, True),
+    ]
     for r in records:
         if r["answerable"]:
-            r["retrieval"]["hybrid"].update({"recall@5": 1.0, "recall@10": 1.0, "mrr@10": 1.0, "ndcg@10": 1.0})
+            r["retrieval"]["hybrid"].update(
+                {"recall@5": 1.0, "recall@10": 1.0, "mrr@10": 1.0, "ndcg@10": 1.0}
+            )
     summary = eval_report.summarise(records, ("hybrid",))
     assert summary["n_answerable"] == 2 and summary["n_unanswerable"] == 1
     assert set(summary["retrievers"]["hybrid"]) == set(eval_report.RETRIEVAL_METRICS)
@@ -174,13 +243,33 @@ def test_summary_has_the_promised_shape_per_split():
 def test_cli_eval_json_on_another_question_file_and_baseline(tmp_path, seed_settings, engine, capsys):
     from msiqa.cli import main
 
-    path = write_questions(tmp_path / "mine.jsonl", [
-        {"id": "m1", "question": "Why is the Kimberley Process definition of conflict diamonds criticized?",
-         "evidence": ["The commonly used definition of conflict diamonds, however, is incredibly narrow"]},
-        {"id": "m2", "question": "Who won the 2018 FIFA World Cup?", "answerable": False, "evidence": []},
-    ])
-    args = ["eval", "--seeds", str(seed_settings.seeds_dir), "--index", str(seed_settings.index_dir),
-            "--questions", str(path), "--retriever", "hybrid", "--json", "--out", str(tmp_path / "out")]
+    path = write_questions(
+        tmp_path / "mine.jsonl",
+        [
+            {
+                "id": "m1",
+                "question": "Why is the Kimberley Process definition of conflict diamonds criticized?",
+                "evidence": [
+                    "The commonly used definition of conflict diamonds, however, is incredibly narrow"
+                ],
+            },
+            {"id": "m2", "question": "Who won the 2018 FIFA World Cup?", "answerable": False, "evidence": []},
+        ],
+    )
+    args = [
+        "eval",
+        "--seeds",
+        str(seed_settings.seeds_dir),
+        "--index",
+        str(seed_settings.index_dir),
+        "--questions",
+        str(path),
+        "--retriever",
+        "hybrid",
+        "--json",
+        "--out",
+        str(tmp_path / "out"),
+    ]
     assert main(args) == 0
     result = json.loads(capsys.readouterr().out)
     assert set(result) >= {"n_answerable", "n_unanswerable", "retrievers", "answer", "abstention"}
@@ -195,9 +284,20 @@ def test_cli_eval_json_on_another_question_file_and_baseline(tmp_path, seed_sett
 def test_cli_eval_names_the_bad_question_without_a_traceback(tmp_path, seed_settings, engine, capsys):
     from msiqa.cli import main
 
-    path = write_questions(tmp_path / "bad.jsonl", [{"id": "z9", "question": "Q?", "evidence": ["not in any seed text"]}])
-    code = main(["eval", "--seeds", str(seed_settings.seeds_dir), "--index", str(seed_settings.index_dir),
-                 "--questions", str(path)])
+    path = write_questions(
+        tmp_path / "bad.jsonl", [{"id": "z9", "question": "Q?", "evidence": ["not in any seed text"]}]
+    )
+    code = main(
+        [
+            "eval",
+            "--seeds",
+            str(seed_settings.seeds_dir),
+            "--index",
+            str(seed_settings.index_dir),
+            "--questions",
+            str(path),
+        ]
+    )
     err = capsys.readouterr().err
     messages = [line for line in err.splitlines() if line.startswith("msiqa:")]
     assert code == 2 and "Traceback" not in err

@@ -10,19 +10,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import make_seeds
+
 from msiqa.config import Settings
 from msiqa.engine import Engine, build_index, ensure_index
 from msiqa.indexing.build import add_files, describe_documents
-from msiqa.ingest.loaders import read_document
 from msiqa.indexing.store import load_index, read_manifest
+from msiqa.ingest.loaders import read_document
 
 SEEDS = {
     "kp.txt": "The Kimberley Process\n\nThe Kimberley Process certifies that rough diamonds are conflict free, "
-              "but it ignores human rights abuses committed by state security forces at the mines.\n",
+    "but it ignores human rights abuses committed by state security forces at the mines.\n",
     "eiti.md": "---\ntitle: The EITI\nauthor: A. Analyst\nkind: blog post\n---\nThe EITI\n\nThe Extractive Industries "
-               "Transparency Initiative publishes the payments that oil, gas and mining companies make to governments.\n",
+    "Transparency Initiative publishes the payments that oil, gas and mining companies make to governments.\n",
 }
 PDF_PAGES = [
     "Working conditions on fishing vessels. Crews on distant-water fishing boats often work twenty hours a day "
@@ -43,7 +43,9 @@ West Kalimantan, and the plantation kept operating throughout.</p>
 """
 
 
-def make_pdf(pages: list[str], title: str | None = "Labour at sea and underground", author: str | None = "M. Writer") -> bytes:
+def make_pdf(
+    pages: list[str], title: str | None = "Labour at sea and underground", author: str | None = "M. Writer"
+) -> bytes:
     from fpdf import FPDF
 
     pdf = FPDF()
@@ -84,9 +86,13 @@ def test_pdf_loader_keeps_pages_and_metadata(tmp_path):
     path = tmp_path / "labour.pdf"
     path.write_bytes(make_pdf(PDF_PAGES))
     doc = read_document(path)
-    assert doc.title == "Labour at sea and underground" and doc.author == "M. Writer" and doc.kind == "PDF document"
+    assert (
+        doc.title == "Labour at sea and underground"
+        and doc.author == "M. Writer"
+        and doc.kind == "PDF document"
+    )
     assert len(doc.page_starts) == 3 and doc.page_starts[0] == 0
-    second = doc.text[doc.page_starts[1]:doc.page_starts[2]]
+    second = doc.text[doc.page_starts[1] : doc.page_starts[2]]
     assert "Cobalt mining in the Congo" in second and "fishing" not in second
 
 
@@ -113,8 +119,10 @@ def test_add_pdf_and_html_then_ask_cites_them_with_page(project, embedder, tmp_p
     page_two = [c for c in cobalt if "Cobalt" in c.quote or "sack" in c.quote]
     assert page_two and all("p. 2, para." in c.reference for c in page_two)
     for c in cobalt:
-        assert c.document.text[c.start:c.end] == c.quote
-        page = sum(start <= c.start for start in c.document.page_starts)  # pages whose start precedes the quote
+        assert c.document.text[c.start : c.end] == c.quote
+        page = sum(
+            start <= c.start for start in c.document.page_starts
+        )  # pages whose start precedes the quote
         assert f"p. {page}, para." in c.reference
     answer = engine.ask("How long did the palm oil complaints panel take to decide the land-grab case?")
     assert "palm-oil" in cited_docs(answer)
@@ -129,7 +137,9 @@ def test_deleted_document_is_never_retrieved_again(project, embedder, tmp_path):
     assert read_manifest(project.index_dir)["last_build"]["chunks_embedded"] == 0
     engine = Engine(project, embedder, index)
     for retriever in ("dense", "bm25", "hybrid"):
-        hits = engine.retrieve("cobalt miners in Katanga paid by the sack", retriever=retriever, top_k=10).hits
+        hits = engine.retrieve(
+            "cobalt miners in Katanga paid by the sack", retriever=retriever, top_k=10
+        ).hits
         assert all(h.chunk.doc_id != "labour" and "cobalt" not in h.chunk.text.lower() for h in hits)
     assert "palm-oil" in cited_docs(engine.ask("Who sells fresh fruit bunches to certified mills?"))
 
@@ -158,7 +168,9 @@ def test_changed_file_is_updated_and_only_it_is_embedded(project, embedder, tmp_
 
 def test_incremental_and_full_builds_retrieve_the_same(project, embedder, tmp_path):
     add_files(project, embedder, [incoming(tmp_path)])
-    (project.seeds_dir / "kp.txt").write_text(SEEDS["kp.txt"].replace("rough diamonds", "rough gems"), encoding="utf-8")
+    (project.seeds_dir / "kp.txt").write_text(
+        SEEDS["kp.txt"].replace("rough diamonds", "rough gems"), encoding="utf-8"
+    )
     build_index(project, embedder, incremental=True)
     incremental = load_index(project.index_dir)
     full_settings = project.with_(index_dir=tmp_path / "full-index")
@@ -167,11 +179,17 @@ def test_incremental_and_full_builds_retrieve_the_same(project, embedder, tmp_pa
     assert [c.chunk_id for c in incremental.chunks] == [c.chunk_id for c in full.chunks]
     assert np.allclose(incremental.chunk_vectors, full.chunk_vectors, atol=1e-5)
     assert np.allclose(incremental.sentence_vectors, full.sentence_vectors, atol=1e-5)
-    questions = ["Who is paid by the sack?", "What does the Kimberley Process certify?",
-                 "Which payments does the EITI publish?", "Who decides land-grab complaints?"]
+    questions = [
+        "Who is paid by the sack?",
+        "What does the Kimberley Process certify?",
+        "Which payments does the EITI publish?",
+        "Who decides land-grab complaints?",
+    ]
     for question in questions:
-        got = [Engine(s, embedder, i).retrieve(question, top_k=5).hits for s, i in
-               ((project, incremental), (full_settings, full))]
+        got = [
+            Engine(s, embedder, i).retrieve(question, top_k=5).hits
+            for s, i in ((project, incremental), (full_settings, full))
+        ]
         assert [h.chunk.chunk_id for h in got[0]] == [h.chunk.chunk_id for h in got[1]], question
 
 
@@ -196,7 +214,7 @@ def test_bad_files_are_reported_by_name_and_good_ones_indexed(project, embedder,
         "mixed.txt": "Caf\u00e9 in UTF-8\n".encode() + "Caf\u00e9 in Latin-1\n".encode("latin-1"),
         "kp-copy.txt": SEEDS["kp.txt"].encode(),
         "notes.docx": b"PK\x03\x04 not really",
-        "good.txt": "Fair Food Program\n\nFlorida tomato pickers can report abuse to an independent council.\n".encode(),
+        "good.txt": b"Fair Food Program\n\nFlorida tomato pickers can report abuse to an independent council.\n",
     }
     make_seeds(bad, files)
     settings = project.with_(max_file_bytes=10_000)
@@ -220,13 +238,22 @@ def test_bad_files_are_reported_by_name_and_good_ones_indexed(project, embedder,
 
 
 def test_bad_files_dropped_into_seeds_by_hand_are_skipped_with_reasons(project, embedder):
-    make_seeds(project.seeds_dir, {"scanned.pdf": make_pdf([""], title=None), "empty.txt": b"",
-                                   "huge.txt": b"x " * 3000, "labour.pdf": make_pdf(PDF_PAGES)})
+    make_seeds(
+        project.seeds_dir,
+        {
+            "scanned.pdf": make_pdf([""], title=None),
+            "empty.txt": b"",
+            "huge.txt": b"x " * 3000,
+            "labour.pdf": make_pdf(PDF_PAGES),
+        },
+    )
     report = build_index(project.with_(max_file_bytes=5000), embedder, incremental=True)
     reasons = {s.path: s.reason for s in report.skipped}
     assert set(reasons) == {"scanned.pdf", "empty.txt", "huge.txt"}
     assert report.added == ("labour.pdf",) and set(report.unchanged) == {"eiti.md", "kp.txt"}
-    assert read_manifest(project.index_dir)["skipped"] == [{"path": p, "reason": r} for p, r in reasons.items()]
+    assert read_manifest(project.index_dir)["skipped"] == [
+        {"path": p, "reason": r} for p, r in reasons.items()
+    ]
 
 
 class ExplodingEmbedder:
@@ -258,7 +285,11 @@ def test_docs_lists_metadata_pages_paragraphs_and_chunks(project, embedder, tmp_
     rows = {r["id"]: r for r in describe_documents(load_index(project.index_dir))}
     assert rows["labour"]["pages"] == 3 and rows["labour"]["kind"] == "PDF document"
     assert rows["palm-oil"]["author"] == "Rosa Verde" and rows["palm-oil"]["date"] == "2021-03-04"
-    assert rows["eiti"]["title"] == "The EITI" and rows["eiti"]["kind"] == "blog post" and rows["eiti"]["pages"] is None
+    assert (
+        rows["eiti"]["title"] == "The EITI"
+        and rows["eiti"]["kind"] == "blog post"
+        and rows["eiti"]["pages"] is None
+    )
     assert rows["kp"]["paragraphs"] == 2
     index = load_index(project.index_dir)
     for doc_id, row in rows.items():

@@ -62,15 +62,25 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, b"this is not json")
         text = "" if model == "empty" else reply_for(request["messages"][-1]["content"])
         if not request.get("stream"):
-            body = {"id": "c1", "object": "chat.completion", "model": model,
-                    "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}]}
+            body = {
+                "id": "c1",
+                "object": "chat.completion",
+                "model": model,
+                "choices": [
+                    {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+                ],
+            }
             return self.send(200, json.dumps(body).encode())
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.end_headers()
         self.wfile.write(b": keep-alive comment, ignored by clients\n\n")
         for piece in re.findall(r"\S+\s*", text):
-            chunk = {"id": "c1", "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": piece}}]}
+            chunk = {
+                "id": "c1",
+                "object": "chat.completion.chunk",
+                "choices": [{"index": 0, "delta": {"content": piece}}],
+            }
             self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
             self.wfile.flush()
             if model == "slow-stream":
@@ -96,7 +106,9 @@ def config(url: str, model: str = "test-model", **kw) -> LlmConfig:
 def check_generated(answer, engine):
     assert not answer.abstained
     verdicts = [s.verdict for s in answer.sentences]
-    assert verdicts == ["supported", "unsupported", "supported"], [(s.text, s.verdict) for s in answer.sentences]
+    assert verdicts == ["supported", "unsupported", "supported"], [
+        (s.text, s.verdict) for s in answer.sentences
+    ]
     invented = answer.sentences[1]
     assert invented.text.startswith(INVENTED)
     assert re.search(re.escape(INVENTED) + r" \[\d+\] " + re.escape(UNSUPPORTED_FLAG), answer.text)
@@ -105,7 +117,7 @@ def check_generated(answer, engine):
     assert any("never given: [9]" in note for note in answer.notes)
     assert any("1 of 3 generated sentences are not supported" in note for note in answer.notes)
     for c in answer.citations:  # sentence-level citations: the closest sentence of each cited passage
-        assert c.document.text[c.start:c.end] == c.quote
+        assert c.document.text[c.start : c.end] == c.quote
     assert answer.sentences[0].text.startswith(answer.citations[0].quote.rstrip(".")[:40])
 
 
@@ -114,7 +126,9 @@ def test_generated_answer_is_verified(engine, server):
     answer = engine.ask(KP, llm=config(server))
     check_generated(answer, engine)
     request = Handler.requests[-1]
-    assert request["auth"] == "Bearer secret" and request["stream"] is False and request["model"] == "test-model"
+    assert (
+        request["auth"] == "Bearer secret" and request["stream"] is False and request["model"] == "test-model"
+    )
     prompt = request["messages"][-1]["content"]
     assert "[1] Jaff Bamenjo (blog post)" in prompt and f"Question: {KP}" in prompt
     assert "[n]" not in request["messages"][0]["content"] and "[2]" in request["messages"][0]["content"]
@@ -128,16 +142,19 @@ def test_streamed_answer_arrives_in_pieces_and_is_verified(engine, server):
     check_generated(answer, engine)
 
 
-@pytest.mark.parametrize("model, stream, timeout_s, reason", [
-    ("http-500", False, 10.0, "HTTP 500"),
-    ("http-401", True, 10.0, "HTTP 401"),
-    ("http-429", False, 10.0, "HTTP 429"),
-    ("slow", False, 0.5, "did not answer within 0.5s"),
-    ("slow-stream", True, 0.5, "still streaming when the timeout ran out"),
-    ("malformed", False, 10.0, "malformed reply"),
-    ("empty", False, 10.0, "empty reply"),
-    ("empty", True, 10.0, "empty reply"),
-])
+@pytest.mark.parametrize(
+    "model, stream, timeout_s, reason",
+    [
+        ("http-500", False, 10.0, "HTTP 500"),
+        ("http-401", True, 10.0, "HTTP 401"),
+        ("http-429", False, 10.0, "HTTP 429"),
+        ("slow", False, 0.5, "did not answer within 0.5s"),
+        ("slow-stream", True, 0.5, "still streaming when the timeout ran out"),
+        ("malformed", False, 10.0, "malformed reply"),
+        ("empty", False, 10.0, "empty reply"),
+        ("empty", True, 10.0, "empty reply"),
+    ],
+)
 def test_server_failures_fall_back_to_the_extractive_answer(engine, server, model, stream, timeout_s, reason):
     extractive = engine.ask(KP)
     answer = engine.ask(KP, llm=config(server, model, stream=stream, timeout_s=timeout_s))
@@ -165,21 +182,62 @@ def test_the_model_is_not_asked_when_the_documents_are_silent(engine, server):
 
 
 def test_cli_ask_with_llm_env_prints_verdicts_as_json(engine, server, seed_settings):
-    env = dict(os.environ, HF_HUB_OFFLINE="1", MSIQA_LLM_URL=server, MSIQA_LLM_MODEL="test-model", MSIQA_LLM_TIMEOUT="10")
-    run = subprocess.run([sys.executable, "-m", "msiqa.cli", "ask", KP, "--json", "--no-rebuild",
-                          "--seeds", str(seed_settings.seeds_dir), "--index", str(seed_settings.index_dir)],
-                         capture_output=True, text=True, env=env, timeout=300)
+    env = dict(
+        os.environ,
+        HF_HUB_OFFLINE="1",
+        MSIQA_LLM_URL=server,
+        MSIQA_LLM_MODEL="test-model",
+        MSIQA_LLM_TIMEOUT="10",
+    )
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "msiqa.cli",
+            "ask",
+            KP,
+            "--json",
+            "--no-rebuild",
+            "--seeds",
+            str(seed_settings.seeds_dir),
+            "--index",
+            str(seed_settings.index_dir),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr
     data = json.loads(run.stdout)
     assert [s["verdict"] for s in data["sentences"]] == ["supported", "unsupported", "supported"]
-    bad = subprocess.run([sys.executable, "-m", "msiqa.cli", "ask", KP, "--no-rebuild", "--llm-url", server,
-                          "--seeds", str(seed_settings.seeds_dir), "--index", str(seed_settings.index_dir)],
-                         capture_output=True, text=True, env={**env, "MSIQA_LLM_MODEL": ""}, timeout=300)
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "msiqa.cli",
+            "ask",
+            KP,
+            "--no-rebuild",
+            "--llm-url",
+            server,
+            "--seeds",
+            str(seed_settings.seeds_dir),
+            "--index",
+            str(seed_settings.index_dir),
+        ],
+        capture_output=True,
+        text=True,
+        env={**env, "MSIQA_LLM_MODEL": ""},
+        timeout=300,
+    )
     assert bad.returncode == 2 and "--llm-model" in bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_split_claims_attaches_markers_and_drops_passages_never_given():
-    claims = split_claims("The KP is narrow [1]. Governments refused. [2][7] It failed [1, 3, 0]", n_passages=5)
+    claims = split_claims(
+        "The KP is narrow [1]. Governments refused. [2][7] It failed [1, 3, 0]", n_passages=5
+    )
     assert [c.text for c in claims] == ["The KP is narrow.", "Governments refused.", "It failed"]
     assert [c.cited for c in claims] == [(1,), (2,), (1, 3)]
     assert [c.dropped for c in claims] == [(), (7,), (0,)]

@@ -23,10 +23,12 @@ def test_rrf_fuses_by_reciprocal_rank():
 @pytest.mark.parametrize("retriever", ["dense", "bm25", "hybrid"])
 def test_each_retriever_finds_the_narrow_definition_passage(engine, retriever):
     hits = engine.retrieve(KP, retriever=retriever, top_k=5).hits
-    assert any(h.document.doc_id == "bamenjo-lip-service" and "incredibly narrow" in h.chunk.text for h in hits)
+    assert any(
+        h.document.doc_id == "bamenjo-lip-service" and "incredibly narrow" in h.chunk.text for h in hits
+    )
     assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
     for h in hits:
-        assert h.document.text[h.chunk.start:h.chunk.end] == h.chunk.text
+        assert h.document.text[h.chunk.start : h.chunk.end] == h.chunk.text
 
 
 def test_answer_cites_the_bamenjo_narrow_definition_with_exact_offsets(engine):
@@ -34,7 +36,7 @@ def test_answer_cites_the_bamenjo_narrow_definition_with_exact_offsets(engine):
     assert not answer.abstained
     assert any(c.document.doc_id == "bamenjo-lip-service" and "narrow" in c.quote for c in answer.citations)
     for c in answer.citations:
-        assert c.document.text[c.start:c.end] == c.quote
+        assert c.document.text[c.start : c.end] == c.quote
         assert f"[{c.n}]" in answer.text
         assert c.reference.startswith(c.document.author or "“")
     for sentence in answer.sentences:
@@ -58,9 +60,15 @@ def test_filter_by_document_and_kind(engine):
         engine.ask("anything", doc_ids=["no-such-doc"])
 
 
-@pytest.mark.parametrize("question, message", [
-    ("", "empty"), ("   \n ", "empty"), ("x" * 100_000, "100,000 characters"), ("?!… ¿¡", "no words"),
-])
+@pytest.mark.parametrize(
+    "question, message",
+    [
+        ("", "empty"),
+        ("   \n ", "empty"),
+        ("x" * 100_000, "100,000 characters"),
+        ("?!… ¿¡", "no words"),
+    ],
+)
 def test_bad_questions_get_clear_messages(engine, question, message):
     with pytest.raises(InvalidQuestion, match=message):
         engine.ask(question)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
-
 from conftest import make_seeds
+
 from msiqa.config import MINILM_SHA256, Settings
 from msiqa.engine import Engine, build_index, ensure_index
 from msiqa.errors import IndexCorrupt, IndexMissing, IndexStale
@@ -14,9 +13,9 @@ from msiqa.indexing.store import load_index, read_manifest
 
 DOCS = {
     "kp.txt": "The Kimberley Process\n\nThe Kimberley Process certifies rough diamonds. Critics say its "
-              "definition of conflict diamonds is far too narrow.\n",
+    "definition of conflict diamonds is far too narrow.\n",
     "eiti.txt": "The EITI\n\nThe Extractive Industries Transparency Initiative publishes payments that oil, "
-                "gas and mining companies make to governments.\n",
+    "gas and mining companies make to governments.\n",
 }
 
 

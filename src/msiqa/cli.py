@@ -15,19 +15,23 @@ from msiqa.runtime import common_parser, configure_runtime, settings_from
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from msiqa.indexing.embedding import load_embedder
     from msiqa.engine import build_index
+    from msiqa.indexing.embedding import load_embedder
 
     settings = settings_from(args)
     embedder = load_embedder(settings.model, settings.model_sha256, settings.device)
     report = build_index(settings, embedder, incremental=not args.full)
     for skipped in report.skipped:
         print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
-    print(f"Built {settings.index_dir}: {report.documents} documents, {report.chunks} chunks, "
-          f"{report.sentences} sentences in {report.seconds:.1f}s on {settings.device}")
+    print(
+        f"Built {settings.index_dir}: {report.documents} documents, {report.chunks} chunks, "
+        f"{report.sentences} sentences in {report.seconds:.1f}s on {settings.device}"
+    )
     if report.incremental:
-        print(f"Incremental: {len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} "
-              f"unchanged, {len(report.removed)} removed; {report.chunks_embedded} chunks embedded")
+        print(
+            f"Incremental: {len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} "
+            f"unchanged, {len(report.removed)} removed; {report.chunks_embedded} chunks embedded"
+        )
     return 0
 
 
@@ -41,8 +45,15 @@ def cmd_ask(args: argparse.Namespace) -> int:
     llm = llm_from(args)
     engine = Engine.open(settings, rebuild=not args.no_rebuild)
     streaming = llm is not None and llm.stream and not args.json
-    answer = engine.ask(args.question, retriever=args.retriever, top_k=args.top_k, doc_ids=args.doc, kinds=args.kind,
-                        llm=llm, on_token=_print_token if streaming else None)
+    answer = engine.ask(
+        args.question,
+        retriever=args.retriever,
+        top_k=args.top_k,
+        doc_ids=args.doc,
+        kinds=args.kind,
+        llm=llm,
+        on_token=_print_token if streaming else None,
+    )
     if args.json:
         print(json.dumps(answer_to_dict(answer), ensure_ascii=False, indent=2))
         return 0
@@ -66,7 +77,9 @@ def print_answer(answer, streamed: bool = False) -> None:
     if answer.abstained:
         print("\nClosest passages (not an answer):")
         for hit in answer.hits:
-            print(f"  - {hit.document.title} ¶{hit.chunk.paragraph} (score {hit.score:.3f}): {hit.chunk.text[:160]}…")
+            print(
+                f"  - {hit.document.title} ¶{hit.chunk.paragraph} (score {hit.score:.3f}): {hit.chunk.text[:160]}…"
+            )
         return
     print("\nSources:")
     for c in answer.citations:
@@ -83,7 +96,9 @@ def llm_from(args: argparse.Namespace):
 
     model = args.llm_model or os.environ.get("MSIQA_LLM_MODEL")
     if not model:
-        raise MsiqaError("A language model URL is set but no model name: pass --llm-model NAME or set MSIQA_LLM_MODEL.")
+        raise MsiqaError(
+            "A language model URL is set but no model name: pass --llm-model NAME or set MSIQA_LLM_MODEL."
+        )
     timeout = os.environ.get("MSIQA_LLM_TIMEOUT", "60")
     try:
         timeout_s = float(timeout)
@@ -91,7 +106,9 @@ def llm_from(args: argparse.Namespace):
         timeout_s = -1.0
     if not timeout_s > 0:
         raise MsiqaError(f"MSIQA_LLM_TIMEOUT must be a positive number of seconds, not {timeout!r}.")
-    return LlmConfig(url, model, args.llm_api_key or os.environ.get("MSIQA_LLM_API_KEY"), timeout_s, stream=args.stream)
+    return LlmConfig(
+        url, model, args.llm_api_key or os.environ.get("MSIQA_LLM_API_KEY"), timeout_s, stream=args.stream
+    )
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
@@ -101,8 +118,10 @@ def cmd_chat(args: argparse.Namespace) -> int:
     engine = Engine.open(settings_from(args), rebuild=not args.no_rebuild)
     streaming = llm is not None and llm.stream
     history: list = []
-    print("msiqa chat: ask about the MSI documents; follow-ups use the conversation. "
-          "/reset forgets it, /quit or Ctrl-D leaves.")
+    print(
+        "msiqa chat: ask about the MSI documents; follow-ups use the conversation. "
+        "/reset forgets it, /quit or Ctrl-D leaves."
+    )
     while True:
         try:
             line = input("\nyou> ").strip()
@@ -118,8 +137,16 @@ def cmd_chat(args: argparse.Namespace) -> int:
         if not line:
             continue
         try:
-            answer = engine.ask(line, retriever=args.retriever, top_k=args.top_k, doc_ids=args.doc, kinds=args.kind,
-                                history=history, llm=llm, on_token=_print_token if streaming else None)
+            answer = engine.ask(
+                line,
+                retriever=args.retriever,
+                top_k=args.top_k,
+                doc_ids=args.doc,
+                kinds=args.kind,
+                history=history,
+                llm=llm,
+                on_token=_print_token if streaming else None,
+            )
         except MsiqaError as exc:
             print(f"msiqa: {exc}")
             continue
@@ -130,30 +157,60 @@ def cmd_chat(args: argparse.Namespace) -> int:
 def add_answer_flags(parser: argparse.ArgumentParser) -> None:
     """Retrieval filters and the optional language model, shared by `ask` and `chat`."""
     parser.add_argument("--top-k", type=int, default=None, help="number of passages to retrieve (default 5)")
-    parser.add_argument("--retriever", choices=RETRIEVERS, default=None, help="retrieval method (default: hybrid)")
-    parser.add_argument("--doc", action="append", default=None, help="restrict to this document id (repeatable)")
-    parser.add_argument("--kind", action="append", default=None, help="restrict to this kind, e.g. 'blog post' (repeatable)")
-    parser.add_argument("--no-rebuild", action="store_true", help="refuse to answer from a stale index instead of rebuilding it")
-    parser.add_argument("--llm-url", default=None, help="OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1 "
-                        "(env MSIQA_LLM_URL; default: none, answers are quoted sentences)")
+    parser.add_argument(
+        "--retriever", choices=RETRIEVERS, default=None, help="retrieval method (default: hybrid)"
+    )
+    parser.add_argument(
+        "--doc", action="append", default=None, help="restrict to this document id (repeatable)"
+    )
+    parser.add_argument(
+        "--kind", action="append", default=None, help="restrict to this kind, e.g. 'blog post' (repeatable)"
+    )
+    parser.add_argument(
+        "--no-rebuild",
+        action="store_true",
+        help="refuse to answer from a stale index instead of rebuilding it",
+    )
+    parser.add_argument(
+        "--llm-url",
+        default=None,
+        help="OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1 "
+        "(env MSIQA_LLM_URL; default: none, answers are quoted sentences)",
+    )
     parser.add_argument("--llm-model", default=None, help="model name for the server (env MSIQA_LLM_MODEL)")
-    parser.add_argument("--llm-api-key", default=None, help="bearer token for the server (env MSIQA_LLM_API_KEY); "
-                        "timeout: env MSIQA_LLM_TIMEOUT seconds (default 60)")
-    parser.add_argument("--stream", action="store_true", help="print the model's reply as it arrives, then the checked answer")
+    parser.add_argument(
+        "--llm-api-key",
+        default=None,
+        help="bearer token for the server (env MSIQA_LLM_API_KEY); "
+        "timeout: env MSIQA_LLM_TIMEOUT seconds (default 60)",
+    )
+    parser.add_argument(
+        "--stream", action="store_true", help="print the model's reply as it arrives, then the checked answer"
+    )
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from msiqa.indexing.embedding import load_embedder
     from msiqa.indexing.build import add_files
+    from msiqa.indexing.embedding import load_embedder
 
     settings = settings_from(args)
     embedder = load_embedder(settings.model, settings.model_sha256, settings.device)
     report = add_files(settings, embedder, [p.expanduser() for p in args.paths])
     if args.json:
-        print(json.dumps({"added": report.added, "updated": report.updated, "unchanged": report.unchanged,
-                          "skipped": [{"path": s.path, "reason": s.reason} for s in report.skipped],
-                          "removed": report.build.removed, "chunks_embedded": report.chunks_embedded},
-                         ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                {
+                    "added": report.added,
+                    "updated": report.updated,
+                    "unchanged": report.unchanged,
+                    "skipped": [{"path": s.path, "reason": s.reason} for s in report.skipped],
+                    "removed": report.build.removed,
+                    "chunks_embedded": report.chunks_embedded,
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return 0
     for label in ("added", "updated", "unchanged"):
         for name in getattr(report, label):
@@ -161,8 +218,10 @@ def cmd_add(args: argparse.Namespace) -> int:
     for skipped in report.skipped:
         print(f"skipped {skipped.path}: {skipped.reason}")
     build = report.build
-    print(f"Index {settings.index_dir}: {build.documents} documents, {build.chunks} chunks; "
-          f"{build.chunks_embedded} chunks embedded in {build.seconds:.1f}s")
+    print(
+        f"Index {settings.index_dir}: {build.documents} documents, {build.chunks} chunks; "
+        f"{build.chunks_embedded} chunks embedded in {build.seconds:.1f}s"
+    )
     return 0
 
 
@@ -177,9 +236,11 @@ def cmd_docs(args: argparse.Namespace) -> int:
         return 0
     print(f"{'id':<36} {'kind':<14} {'date':<10} {'pages':>5} {'paras':>5} {'chunks':>6}  title / author")
     for r in rows:
-        print(f"{r['id'][:36]:<36} {(r['kind'] or '')[:14]:<14} {(r['date'] or '')[:10]:<10} "
-              f"{r['pages'] or '':>5} {r['paragraphs']:>5} {r['chunks']:>6}  {r['title'][:60]}"
-              f"{' / ' + r['author'] if r['author'] else ''}")
+        print(
+            f"{r['id'][:36]:<36} {(r['kind'] or '')[:14]:<14} {(r['date'] or '')[:10]:<10} "
+            f"{r['pages'] or '':>5} {r['paragraphs']:>5} {r['chunks']:>6}  {r['title'][:60]}"
+            f"{' / ' + r['author'] if r['author'] else ''}"
+        )
     return 0
 
 
@@ -189,16 +250,18 @@ def _read_baseline(path: Path | None) -> dict | None:
     try:
         baseline = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MsiqaError(f"Cannot read the baseline {path} ({exc.__class__.__name__}); "
-                         "pass a file written by: msiqa eval --out DIR") from exc
+        raise MsiqaError(
+            f"Cannot read the baseline {path} ({exc.__class__.__name__}); "
+            "pass a file written by: msiqa eval --out DIR"
+        ) from exc
     if not isinstance(baseline, dict) or "per_question" not in baseline:
         raise MsiqaError(f"{path} is not an eval result; pass DIR/eval.json written by: msiqa eval --out DIR")
     return baseline
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from msiqa.evaluation import report as eval_report
     from msiqa.engine import Engine
+    from msiqa.evaluation import report as eval_report
     from msiqa.evaluation.runner import evaluate, load_questions
 
     baseline = _read_baseline(args.baseline)
@@ -220,7 +283,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         report += "\n" + eval_report.compare_markdown(changes, baseline, result, default)
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "eval.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        (args.out / "eval.json").write_text(
+            json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
         (args.out / "report.md").write_text(report, encoding="utf-8")
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
@@ -233,11 +298,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     common = common_parser()
-    parser = argparse.ArgumentParser(prog="msiqa", description="Cited answers from the MSI Integrity 'Not Fit-for-Purpose' documents.")
+    parser = argparse.ArgumentParser(
+        prog="msiqa", description="Cited answers from the MSI Integrity 'Not Fit-for-Purpose' documents."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     build = sub.add_parser("build", parents=[common], help="build the index from seeds/")
-    build.add_argument("--full", action="store_true", help="rebuild everything from scratch (default: embed only new or changed documents)")
+    build.add_argument(
+        "--full",
+        action="store_true",
+        help="rebuild everything from scratch (default: embed only new or changed documents)",
+    )
     build.set_defaults(func=cmd_build)
 
     ask = sub.add_parser("ask", parents=[common], help="answer a question with citations")
@@ -246,13 +317,23 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     ask.set_defaults(func=cmd_ask)
 
-    chat = sub.add_parser("chat", parents=[common], help="a conversation in the terminal: follow-ups use earlier turns")
+    chat = sub.add_parser(
+        "chat", parents=[common], help="a conversation in the terminal: follow-ups use earlier turns"
+    )
     add_answer_flags(chat)
     chat.set_defaults(func=cmd_chat)
 
-    add = sub.add_parser("add", parents=[common], help="copy .txt/.md/.html/.pdf files (or a folder's files) into seeds/ and update the index")
+    add = sub.add_parser(
+        "add",
+        parents=[common],
+        help="copy .txt/.md/.html/.pdf files (or a folder's files) into seeds/ and update the index",
+    )
     add.add_argument("paths", nargs="+", type=Path, help="files or folders to add")
-    add.add_argument("--json", action="store_true", help="print one JSON object: added, updated, unchanged, skipped, chunks_embedded")
+    add.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object: added, updated, unchanged, skipped, chunks_embedded",
+    )
     add.set_defaults(func=cmd_add)
 
     docs = sub.add_parser("docs", parents=[common], help="list the indexed documents with their metadata")
@@ -261,15 +342,37 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", add_help=False, help="serve the web app (flags: msiqa serve --help)")
     serve.set_defaults(func=None)
-    ev = sub.add_parser("eval", parents=[common], help="score retrieval, answers and abstention on a labelled question set")
-    ev.add_argument("--questions", type=Path, default=PROJECT_ROOT / "eval" / "questions.jsonl",
-                    help="JSONL question set (default: eval/questions.jsonl)")
-    ev.add_argument("--retriever", choices=(*RETRIEVERS, "all"), default="all", help="retriever(s) to score (default: all)")
-    ev.add_argument("--top-k", type=int, default=None, help="passages handed to the answerer, as in 'ask' (default 5)")
+    ev = sub.add_parser(
+        "eval", parents=[common], help="score retrieval, answers and abstention on a labelled question set"
+    )
+    ev.add_argument(
+        "--questions",
+        type=Path,
+        default=PROJECT_ROOT / "eval" / "questions.jsonl",
+        help="JSONL question set (default: eval/questions.jsonl)",
+    )
+    ev.add_argument(
+        "--retriever",
+        choices=(*RETRIEVERS, "all"),
+        default="all",
+        help="retriever(s) to score (default: all)",
+    )
+    ev.add_argument(
+        "--top-k", type=int, default=None, help="passages handed to the answerer, as in 'ask' (default 5)"
+    )
     ev.add_argument("--json", action="store_true", help="print the full result as one JSON object")
     ev.add_argument("--out", type=Path, default=None, help="write eval.json and report.md into this folder")
-    ev.add_argument("--baseline", type=Path, default=None, help="an earlier eval.json: list per-question regressions and improvements")
-    ev.add_argument("--calibrate", action="store_true", help="also choose the abstention cut-off on the tune split and print it")
+    ev.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        help="an earlier eval.json: list per-question regressions and improvements",
+    )
+    ev.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="also choose the abstention cut-off on the tune split and print it",
+    )
     ev.set_defaults(func=cmd_eval)
     return parser
 

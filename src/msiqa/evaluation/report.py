@@ -51,10 +51,18 @@ def figures(records: list[dict], retrievers: tuple[str, ...]) -> dict:
     ci: dict = {}
     for group in ("retrievers", "answer", "abstention"):
         nested = group == "retrievers"
-        out[group] = {k: ({m: _clean(x.value()) for m, x in v.items()} if nested else _clean(v.value()))
-                      for k, v in metrics[group].items()}
-        ci[group] = {k: ({m: [_clean(c) for c in x.ci()] for m, x in v.items()} if nested
-                         else [_clean(c) for c in v.ci()]) for k, v in metrics[group].items()}
+        out[group] = {
+            k: ({m: _clean(x.value()) for m, x in v.items()} if nested else _clean(v.value()))
+            for k, v in metrics[group].items()
+        }
+        ci[group] = {
+            k: (
+                {m: [_clean(c) for c in x.ci()] for m, x in v.items()}
+                if nested
+                else [_clean(c) for c in v.ci()]
+            )
+            for k, v in metrics[group].items()
+        }
     out["ci"] = ci
     return out
 
@@ -74,7 +82,9 @@ def misses(records: list[dict], retriever: str) -> list[dict[str, str]]:
     for r in records:
         problems = []
         if r["answerable"]:
-            rank = r["retrieval"].get(retriever, {}).get("first_relevant_rank", 0) if r.get("retrieval") else 0
+            rank = (
+                r["retrieval"].get(retriever, {}).get("first_relevant_rank", 0) if r.get("retrieval") else 0
+            )
             if retriever in r.get("retrieval", {}) and (rank is None or rank > 5):
                 problems.append(f"{retriever}: no relevant passage in top 5 (first at {rank or '>10'})")
             if r["answer"]["abstained"]:
@@ -84,8 +94,15 @@ def misses(records: list[dict], retriever: str) -> list[dict[str, str]]:
         elif not r["answer"]["abstained"]:
             problems.append("answered an unanswerable question")
         if problems:
-            rows.append({"id": r["id"], "split": r["split"], "type": r["type"],
-                         "problem": "; ".join(problems), "question": r["question"]})
+            rows.append(
+                {
+                    "id": r["id"],
+                    "split": r["split"],
+                    "type": r["type"],
+                    "problem": "; ".join(problems),
+                    "question": r["question"],
+                }
+            )
     return rows
 
 
@@ -98,8 +115,12 @@ def _fmt(value: float | None, interval: list | None = None) -> str:
 
 
 def figures_markdown(title: str, fig: dict) -> list[str]:
-    lines = [f"### {title} ({fig['n_answerable']} answerable, {fig['n_unanswerable']} unanswerable)", "",
-             "| retriever | " + " | ".join(RETRIEVAL_METRICS) + " |", "|---" * (len(RETRIEVAL_METRICS) + 1) + "|"]
+    lines = [
+        f"### {title} ({fig['n_answerable']} answerable, {fig['n_unanswerable']} unanswerable)",
+        "",
+        "| retriever | " + " | ".join(RETRIEVAL_METRICS) + " |",
+        "|---" * (len(RETRIEVAL_METRICS) + 1) + "|",
+    ]
     for name, values in fig["retrievers"].items():
         cells = [_fmt(values[m], fig["ci"]["retrievers"][name][m]) for m in RETRIEVAL_METRICS]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
@@ -111,13 +132,26 @@ def figures_markdown(title: str, fig: dict) -> list[str]:
 
 
 def markdown(summary: dict, miss_rows: list[dict], command: str) -> str:
-    lines = ["# msiqa evaluation", "", f"Command: `{command}`", "",
-             "Figures with 95% bootstrap confidence intervals (1,000 resamples of questions, fixed seed).", ""]
+    lines = [
+        "# msiqa evaluation",
+        "",
+        f"Command: `{command}`",
+        "",
+        "Figures with 95% bootstrap confidence intervals (1,000 resamples of questions, fixed seed).",
+        "",
+    ]
     lines += figures_markdown("All questions", summary)
     for split, fig in summary.get("splits", {}).items():
         lines += figures_markdown(f"Split `{split}`", fig)
-    lines += [f"## Misses ({len(miss_rows)})", "", "| id | split | type | problem | question |", "|---|---|---|---|---|"]
-    lines += [f"| {m['id']} | {m['split']} | {m['type']} | {m['problem']} | {m['question']} |" for m in miss_rows]
+    lines += [
+        f"## Misses ({len(miss_rows)})",
+        "",
+        "| id | split | type | problem | question |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {m['id']} | {m['split']} | {m['type']} | {m['problem']} | {m['question']} |" for m in miss_rows
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -125,8 +159,10 @@ def _outcomes(record: dict, retriever: str) -> dict[str, bool]:
     """Pass/fail per check for one question, for comparing two runs."""
     if not record["answerable"]:
         return {"abstained (correct)": bool(record["answer"]["abstained"])}
-    out = {"answered (not abstained)": not record["answer"]["abstained"],
-           "evidence found in answer": bool(record["answer"]["evidence_found"])}
+    out = {
+        "answered (not abstained)": not record["answer"]["abstained"],
+        "evidence found in answer": bool(record["answer"]["evidence_found"]),
+    }
     retrieval = record.get("retrieval", {}).get(retriever)
     if retrieval:
         out[f"{retriever} hit@5"] = bool(retrieval["hit@5"])
@@ -157,7 +193,9 @@ def compare_markdown(changes: dict[str, list[dict]], baseline: dict, current: di
             lines.append(f"| {key} | {_fmt(baseline.get(group, {}).get(key))} | {_fmt(value)} |")
     for m in RETRIEVAL_METRICS:
         old = baseline.get("retrievers", {}).get(retriever, {}).get(m)
-        lines.append(f"| {retriever} {m} | {_fmt(old)} | {_fmt(current['retrievers'].get(retriever, {}).get(m))} |")
+        lines.append(
+            f"| {retriever} {m} | {_fmt(old)} | {_fmt(current['retrievers'].get(retriever, {}).get(m))} |"
+        )
     for kind in ("regressions", "improvements"):
         lines += ["", f"### {kind.capitalize()} ({len(changes[kind])})", ""]
         lines += [f"- {c['id']}: {c['check']} — {c['question']}" for c in changes[kind]] or ["- none"]
@@ -186,15 +224,23 @@ def calibrate(records: list[dict], split: str = "tune") -> dict:
     for w in COVERAGE_WEIGHTS:
         a_scores = np.array([x["best_sentence"] + w * x["term_coverage"] for x in ans])
         u_scores = np.array([x["best_sentence"] + w * x["term_coverage"] for x in una])
-        rates = [(float(np.mean(u_named | (u_scores < t))), float(np.mean(a_named | (a_scores < t))), t)
-                 for t in EVIDENCE_CUTOFFS]
+        rates = [
+            (float(np.mean(u_named | (u_scores < t))), float(np.mean(a_named | (a_scores < t))), t)
+            for t in EVIDENCE_CUTOFFS
+        ]
         allowed = [r for r in rates if r[1] <= MAX_ANSWERABLE_ABSTAINED]
         top = max((r[0], -r[1]) for r in allowed)
         tied = [r[2] for r in allowed if (r[0], -r[1]) == top]
         candidate = (top[0], top[1], -w, float(tied[len(tied) // 2]), w)
         if best is None or candidate[:3] > best[:3]:
             best = candidate
-    return {"split": split, "abstain_coverage_weight": best[4], "min_evidence": best[3],
-            "unanswerable_abstained": round(best[0], 4), "answerable_abstained": round(-best[1], 4),
-            "n_answerable": len(ans), "n_unanswerable": len(una),
-            "max_answerable_abstained": MAX_ANSWERABLE_ABSTAINED}
+    return {
+        "split": split,
+        "abstain_coverage_weight": best[4],
+        "min_evidence": best[3],
+        "unanswerable_abstained": round(best[0], 4),
+        "answerable_abstained": round(-best[1], 4),
+        "n_answerable": len(ans),
+        "n_unanswerable": len(una),
+        "max_answerable_abstained": MAX_ANSWERABLE_ABSTAINED,
+    }

@@ -106,11 +106,20 @@ def parse_question(row: object, line: int, path: Path, documents: dict[str, Docu
         spans = ((d, locate(str(quote), d.text)) for d in search)
         found = next(((d, s) for d, s in spans if s is not None), None)
         if found is None:
-            raise QuestionSetError(f"{path}: question {qid}: evidence quote not found in the corpus: "
-                                   f"{str(quote)[:80]!r}. Fix the quote so it matches the text exactly.")
+            raise QuestionSetError(
+                f"{path}: question {qid}: evidence quote not found in the corpus: "
+                f"{str(quote)[:80]!r}. Fix the quote so it matches the text exactly."
+            )
         gold.append(Gold(found[0].doc_id, found[1].start, found[1].end))
-    return Question(qid, text, answerable, tuple(str(q) for q in evidence), tuple(gold),
-                    str(row.get("split") or "all"), str(row.get("type") or ""))
+    return Question(
+        qid,
+        text,
+        answerable,
+        tuple(str(q) for q in evidence),
+        tuple(gold),
+        str(row.get("split") or "all"),
+        str(row.get("type") or ""),
+    )
 
 
 def load_questions(path: Path, documents: dict[str, Document]) -> list[Question]:
@@ -178,8 +187,11 @@ def ndcg_at(rel: list[frozenset[int]], n_relevant: int, k: int) -> float:
 
 def merged_cover(spans: list[tuple[str, int, int]], gold: Gold) -> int:
     """Characters of `gold` covered by the union of spans (overlapping spans counted once)."""
-    inside = sorted((max(s, gold.start), min(e, gold.end)) for d, s, e in spans
-                    if d == gold.doc_id and overlap(s, e, gold.start, gold.end))
+    inside = sorted(
+        (max(s, gold.start), min(e, gold.end))
+        for d, s, e in spans
+        if d == gold.doc_id and overlap(s, e, gold.start, gold.end)
+    )
     covered, reach = 0, gold.start
     for start, end in inside:
         start = max(start, reach)
@@ -204,8 +216,12 @@ def ratio(numerators: np.ndarray, denominators: np.ndarray) -> float:
     return float(np.sum(numerators)) / total if total else float("nan")
 
 
-def bootstrap_ci(numerators: list[float], denominators: list[float] | None = None,
-                 resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED) -> tuple[float, float]:
+def bootstrap_ci(
+    numerators: list[float],
+    denominators: list[float] | None = None,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    seed: int = BOOTSTRAP_SEED,
+) -> tuple[float, float]:
     """95% percentile bootstrap interval of sum(num)/sum(den), resampling questions with a fixed seed.
 
     With `denominators` None each question weighs 1 (a plain mean). Empty input gives (nan, nan).
@@ -246,12 +262,17 @@ class Metric:
 # the runner: one open engine, every question, per-question records (plain dicts, JSON-ready)
 
 
-def retrieval_record(rel: list[frozenset[int]], n_gold: int, n_relevant: int) -> dict[str, float | int | None]:
+def retrieval_record(
+    rel: list[frozenset[int]], n_gold: int, n_relevant: int
+) -> dict[str, float | int | None]:
     first = next((rank for rank, r in enumerate(rel, start=1) if r), None)
     return {
-        "hit@1": hit_at(rel, 1), "hit@5": hit_at(rel, 5),
-        "recall@5": recall_at(rel, n_gold, 5), "recall@10": recall_at(rel, n_gold, 10),
-        "mrr@10": reciprocal_rank(rel, 10), "ndcg@10": ndcg_at(rel, n_relevant, 10),
+        "hit@1": hit_at(rel, 1),
+        "hit@5": hit_at(rel, 5),
+        "recall@5": recall_at(rel, n_gold, 5),
+        "recall@10": recall_at(rel, n_gold, 10),
+        "mrr@10": reciprocal_rank(rel, 10),
+        "ndcg@10": ndcg_at(rel, n_relevant, 10),
         "first_relevant_rank": first,
     }
 
@@ -265,8 +286,13 @@ def answer_record(question: Question, answer) -> dict[str, object]:
     return record
 
 
-def evaluate(engine, questions: list[Question], retrievers: tuple[str, ...], top_k: int | None = None,
-             abstention_inputs: bool = False) -> list[dict[str, object]]:
+def evaluate(
+    engine,
+    questions: list[Question],
+    retrievers: tuple[str, ...],
+    top_k: int | None = None,
+    abstention_inputs: bool = False,
+) -> list[dict[str, object]]:
     """Score every question with each retriever (10 deep) and answer it through `engine.ask`.
 
     Questions are embedded in one batch for the retrieval metrics. With `abstention_inputs`, each
@@ -278,8 +304,13 @@ def evaluate(engine, questions: list[Question], retrievers: tuple[str, ...], top
     chunk_spans = [(c.doc_id, c.start, c.end) for c in engine.index.chunks]
     records = []
     for question, vector in zip(questions, vectors):
-        record: dict[str, object] = {"id": question.qid, "split": question.split, "type": question.kind,
-                                     "answerable": question.answerable, "question": question.question}
+        record: dict[str, object] = {
+            "id": question.qid,
+            "split": question.split,
+            "type": question.kind,
+            "answerable": question.answerable,
+            "question": question.question,
+        }
         if question.answerable:
             n_relevant = sum(1 for r in relevance(chunk_spans, question.gold) if r)
             record["retrieval"] = {}
@@ -290,11 +321,17 @@ def evaluate(engine, questions: list[Question], retrievers: tuple[str, ...], top
         answer = engine.ask(question.question, top_k=top_k)
         record["answer"] = answer_record(question, answer)
         if abstention_inputs:
-            retrieval = engine.retriever.search(question.question, engine.settings.retriever,
-                                                top_k or engine.settings.top_k, query_vector=vector)
-            record["abstention_inputs"] = {"best_sentence": best_sentence_cosine(retrieval, engine.index),
-                                           "term_coverage": retrieval.term_coverage,
-                                           "unknown_names": list(retrieval.unknown_names),
-                                           "missing_answer": retrieval.missing_answer}
+            retrieval = engine.retriever.search(
+                question.question,
+                engine.settings.retriever,
+                top_k or engine.settings.top_k,
+                query_vector=vector,
+            )
+            record["abstention_inputs"] = {
+                "best_sentence": best_sentence_cosine(retrieval, engine.index),
+                "term_coverage": retrieval.term_coverage,
+                "unknown_names": list(retrieval.unknown_names),
+                "missing_answer": retrieval.missing_answer,
+            }
         records.append(record)
     return records

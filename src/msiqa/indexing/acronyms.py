@@ -32,7 +32,7 @@ def is_acronym(short: str) -> bool:
 def long_form(short: str, before: str) -> str | None:
     """The Schwartz–Hearst long form of `short` at the end of `before` (the text up to "("), or None."""
     core = _core(short)
-    words = _WORD.findall(before)[-min(len(core) + 5, 2 * len(core)):]
+    words = _WORD.findall(before)[-min(len(core) + 5, 2 * len(core)) :]
     if not words:
         return None
     candidate = " ".join(words)
@@ -48,7 +48,7 @@ def long_form(short: str, before: str) -> str | None:
             return None
         i -= 1
         s -= 1
-    found = candidate[candidate.rfind(" ", 0, i + 1) + 1:]
+    found = candidate[candidate.rfind(" ", 0, i + 1) + 1 :]
     if len(found.split()) < 2 or found.lower() == core.lower():
         return None
     return found
@@ -61,7 +61,7 @@ def definitions(text: str) -> dict[str, str]:
         short = match.group(1)
         if not is_acronym(short) or _core(short) in found:
             continue
-        before = text[max(0, match.start() - 200):match.start()]
+        before = text[max(0, match.start() - 200) : match.start()]
         before = re.split(r"[.;:!?()\n]", before)[-1]  # the long form stays within the clause
         long = long_form(short, before)
         if long:
@@ -80,7 +80,9 @@ def corpus_acronyms(texts: list[str], passages: list[str], max_share: float = 0.
     for passage in passages:
         for short in used(passage, found):
             counts[short] += 1
-    return {short: long for short, long in sorted(found.items()) if counts[short] <= max_share * len(passages)}
+    return {
+        short: long for short, long in sorted(found.items()) if counts[short] <= max_share * len(passages)
+    }
 
 
 def used(text: str, known: dict[str, str]) -> list[str]:

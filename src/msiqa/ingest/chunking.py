@@ -41,11 +41,16 @@ def is_heading(line: str) -> bool:
     text = line.strip()
     if "\n" in text or not text or len(text) > 140:
         return False
-    if text.lower().startswith("by ") or text[0] in "“\"‘'" or WEB_ADDRESS.search(text) or _EMAIL.search(text):
+    if (
+        text.lower().startswith("by ")
+        or text[0] in "“\"‘'"
+        or WEB_ADDRESS.search(text)
+        or _EMAIL.search(text)
+    ):
         return False
     if text.endswith(":"):
         return len(text.split()) <= LABEL_WORDS
-    return text[-1] not in ".!;,”\"’)"
+    return text[-1] not in '.!;,”"’)'
 
 
 def blocks(text: str) -> list[Block]:
@@ -58,7 +63,7 @@ def sentence_spans(text: str, start: int, end: int) -> tuple[Span, ...]:
     spans: list[Span] = []
     cursor = start
     for match in _SENTENCE_END.finditer(text, start, end):
-        piece = text[cursor:match.end()]
+        piece = text[cursor : match.end()]
         if match.group() != "\n" and piece.rstrip().endswith(_ABBREVIATIONS):
             continue
         _append_trimmed(spans, text, cursor, match.end())
@@ -82,7 +87,7 @@ def units(text: str) -> list[tuple[int, int, int, str]]:
     pending: Block | None = None
     for block in blocks(text):
         if block.is_heading:
-            heading = text[block.start:block.end]
+            heading = text[block.start : block.end]
         first = pending or block
         if block.is_heading or block.end - first.start < SHORT_BLOCK_CHARS:
             pending = first
@@ -147,17 +152,17 @@ def chunk_document(doc: Document, chunk_chars: int, overlap_chars: int = 0) -> l
     for start, end, _, heading in units(doc.text):
         for span in merge_short(split_long(doc.text, start, end, chunk_chars, overlap_chars)):
             first_para = bisect.bisect_right(block_starts, span.start)
-            chunks.append(Chunk(
-                chunk_id=f"{doc.doc_id}#{len(chunks):04d}",
-                doc_id=doc.doc_id,
-                text=doc.text[span.start:span.end],
-                start=span.start,
-                end=span.end,
-                heading=heading,
-                paragraph=first_para,
-                sentences=sentence_spans(doc.text, span.start, span.end),
-                page=page_of(doc, span.start),
-            ))
+            chunks.append(
+                Chunk(
+                    chunk_id=f"{doc.doc_id}#{len(chunks):04d}",
+                    doc_id=doc.doc_id,
+                    text=doc.text[span.start : span.end],
+                    start=span.start,
+                    end=span.end,
+                    heading=heading,
+                    paragraph=first_para,
+                    sentences=sentence_spans(doc.text, span.start, span.end),
+                    page=page_of(doc, span.start),
+                )
+            )
     return chunks
-
-

@@ -40,9 +40,12 @@ class CorpusLoad:
 def seed_files(seeds_dir: Path) -> list[Path]:
     """The files of `seeds_dir` that the loader considers, sorted by name."""
     if not seeds_dir.is_dir():
-        raise CorpusError(f"Seeds folder not found: {seeds_dir}. Create it and put .txt/.md/.html/.pdf files in it.")
+        raise CorpusError(
+            f"Seeds folder not found: {seeds_dir}. Create it and put .txt/.md/.html/.pdf files in it."
+        )
     return sorted(
-        p for p in seeds_dir.iterdir()
+        p
+        for p in seeds_dir.iterdir()
         if p.is_file() and not p.name.startswith((".", "_")) and p.suffix.lower() in SEED_SUFFIXES
     )
 
@@ -79,7 +82,9 @@ def load_corpus(seeds_dir: Path, max_file_bytes: int = MAX_FILE_BYTES) -> Corpus
             log.warning("skipped %s: exact duplicate of %s", path.name, seen_hashes[doc.content_hash])
             continue
         if doc.doc_id in seen_ids:
-            skipped.append(Skipped(path.name, f"document id {doc.doc_id!r} already used by {seen_ids[doc.doc_id]}"))
+            skipped.append(
+                Skipped(path.name, f"document id {doc.doc_id!r} already used by {seen_ids[doc.doc_id]}")
+            )
             continue
         seen_ids[doc.doc_id] = path.name
         seen_hashes[doc.content_hash] = path.name

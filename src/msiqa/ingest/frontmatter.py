@@ -33,7 +33,7 @@ def parse_seed(raw: str, path: Path) -> Document:
         if not isinstance(loaded, dict):
             raise ValueError("front matter must be a mapping of keys to values")
         meta = loaded
-        body = raw[match.end():]
+        body = raw[match.end() :]
     if not body.strip():
         raise ValueError("the file has no text")
     first_line = next((line.strip() for line in body.splitlines() if line.strip()), path.stem)

@@ -24,8 +24,14 @@ log = logging.getLogger(__name__)
 SUFFIXES = {".txt": "text", ".md": "text", ".html": "html", ".htm": "html", ".pdf": "pdf"}
 MAX_FILE_BYTES = 50 * 1024 * 1024
 # Signatures of binary formats that are sometimes renamed to .txt by mistake.
-_MAGIC = {b"%PDF-": "a PDF", b"PK\x03\x04": "a ZIP or Office file", b"\x89PNG": "a PNG image",
-          b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image", b"\xd0\xcf\x11\xe0": "an old Office file"}
+_MAGIC = {
+    b"%PDF-": "a PDF",
+    b"PK\x03\x04": "a ZIP or Office file",
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"GIF8": "a GIF image",
+    b"\xd0\xcf\x11\xe0": "an old Office file",
+}
 _CONTROL = re.compile(rb"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f\x7f]")
 
 
@@ -33,8 +39,9 @@ def read_document(path: Path, max_file_bytes: int = MAX_FILE_BYTES) -> Document:
     """Read `path` with the reader for its suffix; raises ValueError saying why it cannot be used."""
     kind = SUFFIXES.get(path.suffix.lower())
     if kind is None:
-        raise ValueError(f"unsupported file type {path.suffix or '(no suffix)'}; "
-                         f"supported: {', '.join(sorted(SUFFIXES))}")
+        raise ValueError(
+            f"unsupported file type {path.suffix or '(no suffix)'}; supported: {', '.join(sorted(SUFFIXES))}"
+        )
     size = path.stat().st_size
     if size > max_file_bytes:
         raise ValueError(f"file is {_size(size)}, over the {_size(max_file_bytes)} limit")
@@ -55,8 +62,9 @@ def decode_text(data: bytes) -> str:
     """Strict UTF-8 (a BOM is dropped, CRLF becomes LF); binary data and other encodings are refused."""
     for magic, what in _MAGIC.items():
         if data.startswith(magic):
-            raise ValueError(f"file looks binary ({what}, judging by its first bytes), not text; "
-                             f"give it its real suffix")
+            raise ValueError(
+                f"file looks binary ({what}, judging by its first bytes), not text; give it its real suffix"
+            )
     head = data[:8192]
     if b"\0" in head or len(_CONTROL.findall(head)) > max(8, len(head) // 100):
         raise ValueError("file looks binary (contains NUL or control bytes), not text")
@@ -73,8 +81,10 @@ def _encoding_reason(data: bytes, exc: UnicodeDecodeError) -> str:
     where = f"bad byte at offset {exc.start}, line {bad[0]}" if bad else f"bad byte at offset {exc.start}"
     n_text_lines = len([line for line in lines if line.strip()])
     if bad and len(bad) < n_text_lines:
-        return (f"file is not valid UTF-8: mixed encodings, {len(bad)} of {n_text_lines} lines are in "
-                f"another encoding ({where}); re-save it as UTF-8")
+        return (
+            f"file is not valid UTF-8: mixed encodings, {len(bad)} of {n_text_lines} lines are in "
+            f"another encoding ({where}); re-save it as UTF-8"
+        )
     return f"file is not valid UTF-8 ({where}); re-save it as UTF-8"
 
 
@@ -94,8 +104,9 @@ def read_html(html: str, path: Path) -> Document:
     """The page's main text, one paragraph per block, with title/author/date from its metadata."""
     import trafilatura
 
-    extracted = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False,
-                                            include_tables=True, favor_recall=True)
+    extracted = trafilatura.bare_extraction(
+        html, with_metadata=True, include_comments=False, include_tables=True, favor_recall=True
+    )
     raw = (extracted.text or "") if extracted is not None else ""
     paragraphs = [line.strip() for line in raw.splitlines() if line.strip()]
     if not paragraphs:
@@ -126,16 +137,28 @@ def read_pdf(data: bytes, path: Path) -> Document:
         meta = None if locked else reader.metadata
     except DependencyError:  # AES encryption needs the optional `cryptography` package to even try
         locked, pages, meta = True, [], None
-    except (PyPdfError, OSError, ValueError, KeyError, IndexError, TypeError, AttributeError,
-            RecursionError, NotImplementedError, AssertionError) as exc:  # pypdf raises all of these on damaged files
+    except (
+        PyPdfError,
+        OSError,
+        ValueError,
+        KeyError,
+        IndexError,
+        TypeError,
+        AttributeError,
+        RecursionError,
+        NotImplementedError,
+        AssertionError,
+    ) as exc:  # pypdf raises all of these on damaged files
         raise ValueError(f"PDF is damaged or unreadable ({exc.__class__.__name__}: {exc})") from exc
     if locked:
         raise ValueError("PDF is encrypted (password-protected); save an unencrypted copy and add that")
     if not pages:
         raise ValueError("PDF has no pages")
     if not any(pages):
-        raise ValueError(f"PDF has no text layer on any of its {len(pages)} page(s) (a scan?); "
-                         f"run OCR on it first (e.g. ocrmypdf) and add the result")
+        raise ValueError(
+            f"PDF has no text layer on any of its {len(pages)} page(s) (a scan?); "
+            f"run OCR on it first (e.g. ocrmypdf) and add the result"
+        )
     text, starts = "", []
     for page_text in pages:
         starts.append(len(text))

@@ -31,16 +31,50 @@ Turn = tuple[str, Answer]  # (question as asked, the answer it got)
 _SOURCE = re.compile(
     r"^\s*(?:and\s+)?(?:(?:who|which\s+\w+)\s+(?:wrote|write|writes|said|says|say|published|authored|is\s+behind)"
     r"|where\s+(?:is|was|does|did)|when\s+(?:was|is|did)|what\s+(?:source|document)\s+(?:is|was))"
-    r"\b.*\b(?P<ref>that|this|it|those|these|them)\b", re.I)
+    r"\b.*\b(?P<ref>that|this|it|those|these|them)\b",
+    re.I,
+)
 _NEW_ENTITY = re.compile(  # case-insensitive except that "And X?" needs a capitalised X
     r"^\s*(?i:(?:and\s+)?(?:what|how)\s+about)\s+(?P<x>.+?)\s*\??\s*$"
     r"|^\s*(?i:and\s+(?:for\s+|in\s+)?)(?P<y>(?:(?i:the)\s+)?[A-Z][^?]*?)\s*\??\s*$"
-    r"|^\s*(?i:(?:the\s+)?same\s+(?:question\s+)?(?:for|about))\s+(?P<z>.+?)\s*\??\s*$")
+    r"|^\s*(?i:(?:the\s+)?same\s+(?:question\s+)?(?:for|about))\s+(?P<z>.+?)\s*\??\s*$"
+)
 _PRONOUN = re.compile(r"\b(it|its|they|them|their|this|that|these|those|he|she|his|her)\b", re.I)
 _ENTITY = re.compile(r"\b(?:[A-Z][\w’'&-]*(?:\s+(?:of|for|on|and)\s+|\s+))*[A-Z][\w’'&-]*")
-_QUESTION_WORDS = {"what", "why", "how", "who", "when", "where", "which", "does", "do", "did", "is", "are",
-                   "was", "were", "can", "could", "should", "would", "and", "according", "in", "the", "a",
-                   "an", "tell", "give", "list", "explain", "describe", "summarize", "summarise", "i"}
+_QUESTION_WORDS = {
+    "what",
+    "why",
+    "how",
+    "who",
+    "when",
+    "where",
+    "which",
+    "does",
+    "do",
+    "did",
+    "is",
+    "are",
+    "was",
+    "were",
+    "can",
+    "could",
+    "should",
+    "would",
+    "and",
+    "according",
+    "in",
+    "the",
+    "a",
+    "an",
+    "tell",
+    "give",
+    "list",
+    "explain",
+    "describe",
+    "summarize",
+    "summarise",
+    "i",
+}
 MAX_PRONOUN_WORDS = 9  # longer questions carry their own topic
 MAX_SOURCE_WORDS = 7  # "Who wrote that?" is short; a long question naming a topic is not about "that"
 
@@ -116,7 +150,9 @@ def source_question(question: str, previous: Answer, ref: str) -> Resolution | N
     titles = " and ".join(f"“{d.title}”" for d in docs)
     query = re.sub(rf"\b{re.escape(ref)}\b", titles, question, count=1)
     note = "“{}” refers to the previous answer's source(s): {}".format(
-        ref, "; ".join(f"{d.author or d.publisher or d.title} ({d.kind})" if d.kind else d.title for d in docs))
+        ref,
+        "; ".join(f"{d.author or d.publisher or d.title} ({d.kind})" if d.kind else d.title for d in docs),
+    )
     return Resolution(query, "source", tuple(d.doc_id for d in docs), note)
 
 

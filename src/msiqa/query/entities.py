@@ -16,14 +16,16 @@ _SENTENCE_BREAK = re.compile(r"[.?!:;\"“”(]\s*$")
 CONNECTORS = frozenset({"of", "on", "for", "the", "de", "van", "der", "du", "la", "le"})
 SHORT_ACRONYM = 3  # "CSR", "PR", "UN": often written out in the documents, so not treated as names alone
 # Capitalised only because they open a sentence (or are pronouns): never names.
-SENTENCE_WORDS = frozenset("""
+SENTENCE_WORDS = frozenset(
+    """
 what who whom whose why how when where which is are was were do does did can could should would will
 shall may might must has have had in on at according the a an and but or if tell give list name describe
 explain summarise summarize compare i besides apart beyond other since after before during between from
 to for with under over as please also so then now yet both each every all any some many much more most
 according regarding concerning about does this that these those there their its it they we you he she
 into onto roughly approximately exactly just only
-""".split())
+""".split()
+)
 
 
 def _words(text: str) -> list[str]:
@@ -43,15 +45,18 @@ def names_with_text(question: str) -> list[tuple[tuple[str, ...], str]]:
     span = [0, 0]
     previous_end = 0
     for match in _TOKEN.finditer(question):
-        if current and question[previous_end:match.start()].strip(" -"):  # punctuation ends a name
-            phrases.append((tuple(current), question[span[0]:span[1]]))
+        if current and question[previous_end : match.start()].strip(" -"):  # punctuation ends a name
+            phrases.append((tuple(current), question[span[0] : span[1]]))
             current, pending = [], []
         previous_end = match.end()
         word = match.group()
-        at_start = not question[:match.start()].strip() or bool(_SENTENCE_BREAK.search(question[:match.start()]))
+        at_start = not question[: match.start()].strip() or bool(
+            _SENTENCE_BREAK.search(question[: match.start()])
+        )
         lower = word.lower()
         is_name = (word[0].isupper() or word.isupper() and len(word) > 1) and not (
-            lower in SENTENCE_WORDS and (at_start or not word.isupper()))
+            lower in SENTENCE_WORDS and (at_start or not word.isupper())
+        )
         if is_name:
             if not current:
                 span[0] = match.start()
@@ -62,12 +67,15 @@ def names_with_text(question: str) -> list[tuple[tuple[str, ...], str]]:
             pending.append(lower)
         else:
             if current:
-                phrases.append((tuple(current), question[span[0]:span[1]]))
+                phrases.append((tuple(current), question[span[0] : span[1]]))
             current, pending = [], []
     if current:
-        phrases.append((tuple(current), question[span[0]:span[1]]))
-    return [(words, re.sub(r"[’']s$", "", text)) for words, text in phrases
-            if not (len(words) == 1 and text.isupper() and len(text) <= SHORT_ACRONYM)]
+        phrases.append((tuple(current), question[span[0] : span[1]]))
+    return [
+        (words, re.sub(r"[’']s$", "", text))
+        for words, text in phrases
+        if not (len(words) == 1 and text.isupper() and len(text) <= SHORT_ACRONYM)
+    ]
 
 
 def _strip_possessive(word: str) -> str:
@@ -77,7 +85,7 @@ def _strip_possessive(word: str) -> str:
 def _matches(name_word: str, text_word: str) -> bool:
     if len(name_word) <= 4:
         return text_word in (name_word, name_word + "s")
-    return text_word.startswith(name_word[:max(4, len(name_word) - 3)])
+    return text_word.startswith(name_word[: max(4, len(name_word) - 3)])
 
 
 def mentions(text: str, phrase: tuple[str, ...]) -> bool:

@@ -18,15 +18,24 @@ import re
 
 _HOW_MANY = re.compile(r"\bhow many ((?:[a-z][\w-]* ){0,3}?[a-z][\w-]*s)\b", re.I)
 # A second question joined to the first: "..., and which one ...?", "...; what ...?"
-_MORE_PARTS = re.compile(r"\b(and|or|but) (what|which|how|who|whom|whose|why|when|where|is|are|does|do|did)\b|;",
-                         re.I)
-_NUMBER = (r"(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty"
-           r"|forty|fifty|hundred|thousand|million|billion|dozen|several|few|many)")
+_MORE_PARTS = re.compile(
+    r"\b(and|or|but) (what|which|how|who|whom|whose|why|when|where|is|are|does|do|did)\b|;", re.I
+)
+_NUMBER = (
+    r"(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty"
+    r"|forty|fifty|hundred|thousand|million|billion|dozen|several|few|many)"
+)
 # "How much does a copy cost?", "What membership fee do brands pay?"
-_AMOUNT_QUESTION = re.compile(r"\bhow much\b.*\b(cost|costs|pay|pays|paid|charge|charges|charged)\b"
-                              r"|\bwhat (?:[a-z]+ )?(fee|fees|price|prices)\b|\bhow much money\b", re.I)
-_AMOUNT = re.compile(r"[$€£¥]\s?\d|\b\d[\d,.]*\s?(million |billion )?(dollars|euros|pounds|usd|eur|gbp)\b"
-                     r"|\b(usd|eur|gbp)\s?\d", re.I)
+_AMOUNT_QUESTION = re.compile(
+    r"\bhow much\b.*\b(cost|costs|pay|pays|paid|charge|charges|charged)\b"
+    r"|\bwhat (?:[a-z]+ )?(fee|fees|price|prices)\b|\bhow much money\b",
+    re.I,
+)
+_AMOUNT = re.compile(
+    r"[$€£¥]\s?\d|\b\d[\d,.]*\s?(million |billion )?(dollars|euros|pounds|usd|eur|gbp)\b"
+    r"|\b(usd|eur|gbp)\s?\d",
+    re.I,
+)
 # A number and the (up to) three words after it: "235-page report", "over 2 million workers".
 _COUNT = re.compile(rf"\b{_NUMBER}\b((?:[-\s]+[A-Za-z][\w’'-]*){{1,3}})", re.I)
 _WORD = re.compile(r"[A-Za-z][\w’']*")

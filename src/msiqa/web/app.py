@@ -15,9 +15,9 @@ import os
 import sys
 import time
 
-from msiqa.runtime import common_parser, configure_runtime, settings_from
 from msiqa.config import RETRIEVERS
 from msiqa.errors import InvalidQuestion, MsiqaError
+from msiqa.runtime import common_parser, configure_runtime, settings_from
 
 log = logging.getLogger("msiqa.app")
 
@@ -41,23 +41,40 @@ class RefuseUploads:
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http" and scope["path"].rstrip("/").endswith("/upload"):
-            await send({"type": "http.response.start", "status": 403,
-                        "headers": [(b"content-type", b"text/plain; charset=utf-8")]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 403,
+                    "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+                }
+            )
             await send({"type": "http.response.body", "body": b"This app accepts no uploads."})
             return
         await self.app(scope, receive, send)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="app.py", parents=[common_parser()],
-                                     description="Serve the msiqa web app (chat with cited sources).")
-    parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
-                        help="interface to bind (default 127.0.0.1, or $GRADIO_SERVER_NAME); "
-                             "0.0.0.0 serves the whole LAN")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
-                        help="port (default 7860, or $GRADIO_SERVER_PORT)")
-    parser.add_argument("--no-rebuild", action="store_true",
-                        help="refuse to start from a stale index instead of rebuilding it")
+    parser = argparse.ArgumentParser(
+        prog="app.py",
+        parents=[common_parser()],
+        description="Serve the msiqa web app (chat with cited sources).",
+    )
+    parser.add_argument(
+        "--host",
+        default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+        help="interface to bind (default 127.0.0.1, or $GRADIO_SERVER_NAME); 0.0.0.0 serves the whole LAN",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
+        help="port (default 7860, or $GRADIO_SERVER_PORT)",
+    )
+    parser.add_argument(
+        "--no-rebuild",
+        action="store_true",
+        help="refuse to start from a stale index instead of rebuilding it",
+    )
     return parser.parse_args(argv)
 
 
@@ -72,39 +89,61 @@ def language_hint(question: str) -> str:
     letters = [ch for ch in question if ch.isalpha()]
     foreign = sum(1 for ch in letters if not ch.isascii() and ord(ch) > 0x24F)
     if letters and foreign / len(letters) > 0.3:
-        return ("\n\n*The documents are in English and msiqa searches them in English; "
-                "asking in English gives the best answers.*")
+        return (
+            "\n\n*The documents are in English and msiqa searches them in English; "
+            "asking in English gives the best answers.*"
+        )
     return ""
 
 
 def build_demo(engine):
     import gradio as gr
 
-    from msiqa.web.render import answer_pieces, documents_html, question_echo, searched_note, sources_html
     from msiqa.serialize import answer_to_dict
+    from msiqa.web.render import answer_pieces, documents_html, question_echo, searched_note, sources_html
 
     documents = engine.index.documents
     doc_choices = [(d.title, d.doc_id) for d in documents.values()]
     kind_choices = sorted({d.kind for d in documents.values() if d.kind})
 
-    def ask(question: str, retriever: str = "hybrid", top_k: int = 5, doc_ids: list[str] | None = None,
-            kinds: list[str] | None = None) -> dict:
+    def ask(
+        question: str,
+        retriever: str = "hybrid",
+        top_k: int = 5,
+        doc_ids: list[str] | None = None,
+        kinds: list[str] | None = None,
+    ) -> dict:
         """Answer a question with cited quotes: the same JSON as `msiqa ask --json`."""
         try:
-            return answer_to_dict(engine.ask(question, retriever=retriever, top_k=int(top_k),
-                                             doc_ids=doc_ids or None, kinds=kinds or None))
+            return answer_to_dict(
+                engine.ask(
+                    question,
+                    retriever=retriever,
+                    top_k=int(top_k),
+                    doc_ids=doc_ids or None,
+                    kinds=kinds or None,
+                )
+            )
         except MsiqaError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
 
     def respond(question, history, turns, retriever, top_k, doc_ids, kinds):
-        history = list(history or []) + [{"role": "user", "content": question_echo(question)},
-                                         {"role": "assistant", "content": "Searching the documents…"}]
+        history = list(history or []) + [
+            {"role": "user", "content": question_echo(question)},
+            {"role": "assistant", "content": "Searching the documents…"},
+        ]
         panel = sources_html(turns, documents)
         yield history, "", turns, panel
         past = [(t["question"], t["obj"]) for t in turns if "obj" in t]  # follow-ups read earlier turns
         try:
-            result = engine.ask(question, retriever=retriever, top_k=int(top_k),
-                                doc_ids=doc_ids or None, kinds=kinds or None, history=past)
+            result = engine.ask(
+                question,
+                retriever=retriever,
+                top_k=int(top_k),
+                doc_ids=doc_ids or None,
+                kinds=kinds or None,
+                history=past,
+            )
             answer = answer_to_dict(result)
         except InvalidQuestion as exc:
             history[-1]["content"] = friendly(exc)
@@ -120,7 +159,9 @@ def build_demo(engine):
             yield history, question, turns, panel
             return
         turn = (turns[-1]["turn"] + 1) if turns else 1
-        turns = (list(turns) + [{"turn": turn, "answer": answer, "question": question, "obj": result}])[-MAX_TURNS:]
+        turns = (list(turns) + [{"turn": turn, "answer": answer, "question": question, "obj": result}])[
+            -MAX_TURNS:
+        ]
         panel = sources_html(turns, documents)
         text = searched_note(answer)
         for piece in answer_pieces(answer, turn):
@@ -135,28 +176,53 @@ def build_demo(engine):
         return evt.value["text"]
 
     with gr.Blocks(title="msiqa · Not Fit-for-Purpose Q&A", analytics_enabled=False) as demo:
-        gr.Markdown("## msiqa — ask the *Not Fit-for-Purpose* documents\n"
-                    "Answers are quoted from MSI Integrity's 2020 campaign documents; every sentence is "
-                    "cited. Click a **[n]** marker to see the passage in context.")
+        gr.Markdown(
+            "## msiqa — ask the *Not Fit-for-Purpose* documents\n"
+            "Answers are quoted from MSI Integrity's 2020 campaign documents; every sentence is "
+            "cited. Click a **[n]** marker to see the passage in context."
+        )
         turns = gr.State([])
         with gr.Tabs():
             with gr.Tab("Ask", id="ask"):
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3, min_width=340):
                         chatbot = gr.Chatbot(
-                            label="Answers", height=520, elem_id="msiqa-chat", sanitize_html=True,
-                            allow_tags=False, latex_delimiters=[], feedback_options=None,
-                            allow_file_downloads=False, buttons=["copy"],
+                            label="Answers",
+                            height=520,
+                            elem_id="msiqa-chat",
+                            sanitize_html=True,
+                            allow_tags=False,
+                            latex_delimiters=[],
+                            feedback_options=None,
+                            allow_file_downloads=False,
+                            buttons=["copy"],
                             examples=[{"text": q} for q in EXAMPLES],
-                            placeholder="**Ask a question** about the MSI Integrity documents, or pick an example:")
-                        box = gr.Textbox(placeholder="Ask a question about the documents…", show_label=False,
-                                         lines=1, max_lines=4, submit_btn="Ask", elem_id="msiqa-question")
+                            placeholder="**Ask a question** about the MSI Integrity documents, or pick an example:",
+                        )
+                        box = gr.Textbox(
+                            placeholder="Ask a question about the documents…",
+                            show_label=False,
+                            lines=1,
+                            max_lines=4,
+                            submit_btn="Ask",
+                            elem_id="msiqa-question",
+                        )
                         with gr.Accordion("Advanced", open=False):
-                            retriever = gr.Radio(list(RETRIEVERS), value=engine.settings.retriever,
-                                                 label="Retriever", info="hybrid fuses dense (meaning) and BM25 (words)")
-                            top_k = gr.Slider(1, 20, value=engine.settings.top_k, step=1, label="Passages to retrieve")
-                            doc_ids = gr.Dropdown(doc_choices, multiselect=True, value=[], label="Only these documents")
-                            kinds = gr.Dropdown(kind_choices, multiselect=True, value=[], label="Only these kinds")
+                            retriever = gr.Radio(
+                                list(RETRIEVERS),
+                                value=engine.settings.retriever,
+                                label="Retriever",
+                                info="hybrid fuses dense (meaning) and BM25 (words)",
+                            )
+                            top_k = gr.Slider(
+                                1, 20, value=engine.settings.top_k, step=1, label="Passages to retrieve"
+                            )
+                            doc_ids = gr.Dropdown(
+                                doc_choices, multiselect=True, value=[], label="Only these documents"
+                            )
+                            kinds = gr.Dropdown(
+                                kind_choices, multiselect=True, value=[], label="Only these kinds"
+                            )
                         clear = gr.Button("New conversation", size="sm", variant="secondary")
                     with gr.Column(scale=2, min_width=340):
                         gr.Markdown("### Sources")
@@ -167,9 +233,16 @@ def build_demo(engine):
         inputs = [box, chatbot, turns, retriever, top_k, doc_ids, kinds]
         outputs = [chatbot, box, turns, sources]
         box.submit(respond, inputs, outputs, api_visibility="private")
-        chatbot.example_select(example_text, None, box, api_visibility="private", queue=False).then(respond, inputs, outputs, api_visibility="private")
-        clear.click(lambda: ([], "", [], sources_html([], documents)), None, outputs,
-                    api_visibility="private", queue=False)
+        chatbot.example_select(example_text, None, box, api_visibility="private", queue=False).then(
+            respond, inputs, outputs, api_visibility="private"
+        )
+        clear.click(
+            lambda: ([], "", [], sources_html([], documents)),
+            None,
+            outputs,
+            api_visibility="private",
+            queue=False,
+        )
         gr.api(ask, api_name="ask")
     return demo
 
@@ -191,13 +264,28 @@ def main(argv: list[str] | None = None) -> int:
 
     demo = build_demo(engine)
     demo.queue(max_size=QUEUE_MAX_SIZE, default_concurrency_limit=CONCURRENCY, api_open=False)
-    theme = gr.themes.Soft(font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
+    theme = gr.themes.Soft(
+        font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"]
+    )
     print(f"msiqa: serving on http://{args.host}:{args.port}", file=sys.stderr)
-    demo.launch(server_name=args.host, server_port=args.port, ssr_mode=False, max_file_size="1mb",
-                show_error=False, mcp_server=False, pwa=False, strict_cors=True, allowed_paths=[],
-                blocked_paths=[str(engine.settings.seeds_dir), str(engine.settings.index_dir)],
-                footer_links=["api"], quiet=True, app_kwargs={"middleware": [Middleware(RefuseUploads)]},
-                theme=theme, css=APP_CSS, head=APP_HEAD)
+    demo.launch(
+        server_name=args.host,
+        server_port=args.port,
+        ssr_mode=False,
+        max_file_size="1mb",
+        show_error=False,
+        mcp_server=False,
+        pwa=False,
+        strict_cors=True,
+        allowed_paths=[],
+        blocked_paths=[str(engine.settings.seeds_dir), str(engine.settings.index_dir)],
+        footer_links=["api"],
+        quiet=True,
+        app_kwargs={"middleware": [Middleware(RefuseUploads)]},
+        theme=theme,
+        css=APP_CSS,
+        head=APP_HEAD,
+    )
     return 0
 
 

@@ -54,7 +54,7 @@ def question_echo(question: str) -> str:
 
 
 def searched_note(answer: Mapping) -> str:
-    """"*Searched for: …*" when a follow-up was rewritten from the conversation, else nothing."""
+    """ "*Searched for: …*" when a follow-up was rewritten from the conversation, else nothing."""
     query = answer.get("search_query") or answer["question"]
     if query.strip() == answer["question"].strip():
         return ""
@@ -102,8 +102,11 @@ def _meta(doc: Document | None, fallback: Mapping, paragraph: int | None) -> str
 
 
 def citation_card(c: Mapping, doc: Document | None, turn: int) -> str:
-    body = (highlighted_paragraph(doc, c["start"], c["end"]) if doc is not None
-            else f"<mark>{esc(c['quote'])}</mark>")
+    body = (
+        highlighted_paragraph(doc, c["start"], c["end"])
+        if doc is not None
+        else f"<mark>{esc(c['quote'])}</mark>"
+    )
     copy = f"{c.get('reference') or c['title']} “{c['quote']}”"
     return (
         f'<article class="msiqa-src" id="{src_anchor(turn, c["n"])}">'
@@ -112,7 +115,7 @@ def citation_card(c: Mapping, doc: Document | None, turn: int) -> str:
         f'<p class="msiqa-para">{body}</p>'
         f'<div class="msiqa-actions"><button type="button" class="msiqa-copy" data-copy="{esc(copy)}">'
         f'Copy citation</button> <a class="msiqa-read" href="#{doc_anchor(c["doc_id"], c.get("paragraph"))}">'
-        f'Read in document</a></div></article>'
+        f"Read in document</a></div></article>"
     )
 
 
@@ -123,7 +126,7 @@ def closest_card(h: Mapping, doc: Document | None, turn: int) -> str:
         f'<div class="msiqa-meta">{_meta(doc, h, h.get("paragraph"))}</div>'
         f'<p class="msiqa-para">{esc(h["text"]).replace(chr(10), "<br>")}</p>'
         f'<div class="msiqa-actions"><a class="msiqa-read" href="#{doc_anchor(h["doc_id"], h.get("paragraph"))}">'
-        f'Read in document</a></div></article>'
+        f"Read in document</a></div></article>"
     )
 
 
@@ -132,22 +135,28 @@ def turn_html(answer: Mapping, turn: int, documents: Mapping[str, Document], lat
     if len(question) > 160:
         question = question[:160] + "…"
     if answer["abstained"]:
-        head = ('<p class="msiqa-notanswer">The documents don\'t cover this question. '
-                "These are the closest passages, <strong>not an answer</strong>.</p>")
+        head = (
+            '<p class="msiqa-notanswer">The documents don\'t cover this question. '
+            "These are the closest passages, <strong>not an answer</strong>.</p>"
+        )
         cards = [closest_card(h, documents.get(h["doc_id"]), turn) for h in answer["hits"]]
     else:
         head = ""
         cards = [citation_card(c, documents.get(c["doc_id"]), turn) for c in answer["citations"]]
-    summary = f'<summary>Sources for “{esc(question)}”</summary>'
-    return (f'<details class="msiqa-turn" id="turn-{turn}"{" open" if latest else ""}>{summary}'
-            f'{head}{"".join(cards)}</details>')
+    summary = f"<summary>Sources for “{esc(question)}”</summary>"
+    return (
+        f'<details class="msiqa-turn" id="turn-{turn}"{" open" if latest else ""}>{summary}'
+        f"{head}{''.join(cards)}</details>"
+    )
 
 
 def sources_html(turns: Sequence[Mapping], documents: Mapping[str, Document]) -> str:
     """All turns' sources, newest first; `turns` holds {"turn": int, "answer": answer dict}."""
     if not turns:
-        return ('<div class="msiqa-empty">Sources appear here: each cited passage inside its paragraph, '
-                "with the quoted words highlighted. Click a [n] marker in the answer to jump to it.</div>")
+        return (
+            '<div class="msiqa-empty">Sources appear here: each cited passage inside its paragraph, '
+            "with the quoted words highlighted. Click a [n] marker in the answer to jump to it.</div>"
+        )
     ordered = list(reversed(turns))
     return "".join(turn_html(t["answer"], t["turn"], documents, i == 0) for i, t in enumerate(ordered))
 
@@ -156,22 +165,30 @@ def document_html(doc: Document) -> str:
     paras = []
     for b in blocks(doc.text):
         anchor = doc_anchor(doc.doc_id, b.paragraph)
-        text = esc(doc.text[b.start:b.end]).replace("\n", "<br>")
+        text = esc(doc.text[b.start : b.end]).replace("\n", "<br>")
         cls = "msiqa-p msiqa-h" if b.is_heading else "msiqa-p"
-        paras.append(f'<p class="{cls}" id="{anchor}"><a class="msiqa-pn" href="#{anchor}">¶{b.paragraph}</a> '
-                     f"{text}</p>")
+        paras.append(
+            f'<p class="{cls}" id="{anchor}"><a class="msiqa-pn" href="#{anchor}">¶{b.paragraph}</a> '
+            f"{text}</p>"
+        )
     extra = " · ".join(esc(x) for x in (doc.publisher, doc.series) if x)
-    return (f'<article class="msiqa-doc" id="{doc_anchor(doc.doc_id)}"><h2>{esc(doc.title)}</h2>'
-            f'<div class="msiqa-meta">{_meta(doc, {}, None)}{" · " + extra if extra else ""}</div>'
-            f'{"".join(paras)}</article>')
+    return (
+        f'<article class="msiqa-doc" id="{doc_anchor(doc.doc_id)}"><h2>{esc(doc.title)}</h2>'
+        f'<div class="msiqa-meta">{_meta(doc, {}, None)}{" · " + extra if extra else ""}</div>'
+        f"{''.join(paras)}</article>"
+    )
 
 
 def documents_html(documents: Mapping[str, Document]) -> str:
     """Every document in full, with a contents list and a `doc-<id>-p<n>` anchor per paragraph."""
-    toc = "".join(f'<li><a href="#{doc_anchor(d.doc_id)}">{esc(d.title)}</a> '
-                  f'<span class="msiqa-meta">{esc(d.kind or "")}</span></li>' for d in documents.values())
-    return (f'<nav class="msiqa-toc"><ol>{toc}</ol></nav>'
-            + "".join(document_html(d) for d in documents.values()))
+    toc = "".join(
+        f'<li><a href="#{doc_anchor(d.doc_id)}">{esc(d.title)}</a> '
+        f'<span class="msiqa-meta">{esc(d.kind or "")}</span></li>'
+        for d in documents.values()
+    )
+    return f'<nav class="msiqa-toc"><ol>{toc}</ol></nav>' + "".join(
+        document_html(d) for d in documents.values()
+    )
 
 
 APP_CSS = """
