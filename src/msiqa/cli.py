@@ -1,17 +1,38 @@
 """The `msiqa` command line. The only place (with app.py) that reads flags and env vars, prints,
-and turns typed errors into one-line messages."""
+and turns typed errors into one-line messages. Text meant for a person goes through `terminal_safe`,
+so control sequences inside documents or file names never reach the terminal raw; `--json` output is
+exact."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
 from msiqa.config import PROJECT_ROOT, RETRIEVERS
 from msiqa.errors import MsiqaError
-from msiqa.runtime import common_parser, configure_runtime, settings_from
+from msiqa.runtime import check_request, check_top_k, common_parser, configure_runtime, settings_from
+
+# C0 and C1 controls but newline and tab, lone surrogates (undecodable bytes) and bidi overrides
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: object) -> str:
+    """`text` with every control character shown as an escape (ESC -> \\x1b), so a document cannot
+    move the cursor, clear the screen or retitle the terminal."""
+    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
+
+
+def say(*parts: object, end: str = "\n", file=None, flush: bool = False) -> None:
+    """`print` for text meant for a person: terminal-safe."""
+    print(*(terminal_safe(p) for p in parts), end=end, file=file, flush=flush)
+
+
+def _progress(args: argparse.Namespace) -> bool:
+    return not getattr(args, "no_progress", False) and sys.stderr.isatty()
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -20,15 +41,15 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     settings = settings_from(args)
     embedder = load_embedder(settings.model, settings.model_sha256, settings.device)
-    report = build_index(settings, embedder, incremental=not args.full)
+    report = build_index(settings, embedder, incremental=not args.full, progress=_progress(args))
     for skipped in report.skipped:
-        print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
-    print(
+        say(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+    say(
         f"Built {settings.index_dir}: {report.documents} documents, {report.chunks} chunks, "
         f"{report.sentences} sentences in {report.seconds:.1f}s on {settings.device}"
     )
     if report.incremental:
-        print(
+        say(
             f"Incremental: {len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} "
             f"unchanged, {len(report.removed)} removed; {report.chunks_embedded} chunks embedded"
         )
@@ -41,16 +62,17 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from msiqa.serialize import answer_to_dict
 
     settings = settings_from(args)
-    validate_question(args.question, settings.max_question_chars)  # fail fast, before loading the model
+    request = check_request(args.question, args.retriever, args.top_k, args.doc, args.kind)
+    validate_question(request.question, settings.max_question_chars)  # fail fast, before loading the model
     llm = llm_from(args)
     engine = Engine.open(settings, rebuild=not args.no_rebuild)
     streaming = llm is not None and llm.stream and not args.json
     answer = engine.ask(
-        args.question,
-        retriever=args.retriever,
-        top_k=args.top_k,
-        doc_ids=args.doc,
-        kinds=args.kind,
+        request.question,
+        retriever=request.retriever,
+        top_k=request.top_k,
+        doc_ids=request.doc_ids,
+        kinds=request.kinds,
         llm=llm,
         on_token=_print_token if streaming else None,
     )
@@ -62,29 +84,28 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def _print_token(token: str) -> None:
-    print(token, end="", flush=True)
+    say(token, end="", flush=True)
 
 
 def print_answer(answer, streamed: bool = False) -> None:
     """An answer as a person reads it: search query, text, notes, then sources or closest passages."""
     if streamed:
-        print("\n\nChecked against the passages:")
+        say("\n\nChecked against the passages:")
     if answer.search_query and answer.search_query != answer.question:
-        print(f"Searched for: {answer.search_query}")
-    print(answer.text)
+        say(f"Searched for: {answer.search_query}")
+    say(answer.text)
     for note in answer.notes:
-        print(f"Note: {note}")
+        say(f"Note: {note}")
     if answer.abstained:
-        print("\nClosest passages (not an answer):")
+        say("\nClosest passages (not an answer):")
         for hit in answer.hits:
-            print(
-                f"  - {hit.document.title} ¶{hit.chunk.paragraph} (score {hit.score:.3f}): {hit.chunk.text[:160]}…"
-            )
+            where = f"{hit.document.title} ¶{hit.chunk.paragraph} (score {hit.score:.3f})"
+            say(f"  - {where}: {hit.chunk.text[:160]}…")
         return
-    print("\nSources:")
+    say("\nSources:")
     for c in answer.citations:
-        print(f"  [{c.n}] {c.reference} [{c.document.kind}] chars {c.start}-{c.end}")
-        print(f"      “{c.quote}”")
+        say(f"  [{c.n}] {c.reference} [{c.document.kind}] chars {c.start}-{c.end}")
+        say(f"      “{c.quote}”")
 
 
 def llm_from(args: argparse.Namespace):
@@ -137,6 +158,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
         if not line:
             continue
         try:
+            check_request(line)
             answer = engine.ask(
                 line,
                 retriever=args.retriever,
@@ -148,7 +170,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
                 on_token=_print_token if streaming else None,
             )
         except MsiqaError as exc:
-            print(f"msiqa: {exc}")
+            say(f"msiqa: {exc}")
             continue
         print_answer(answer, streamed=streaming)
         history.append((line, answer))
@@ -156,7 +178,9 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 def add_answer_flags(parser: argparse.ArgumentParser) -> None:
     """Retrieval filters and the optional language model, shared by `ask` and `chat`."""
-    parser.add_argument("--top-k", type=int, default=None, help="number of passages to retrieve (default 5)")
+    parser.add_argument(
+        "--top-k", type=_top_k, default=None, help="number of passages to retrieve, 1-50 (default 5)"
+    )
     parser.add_argument(
         "--retriever", choices=RETRIEVERS, default=None, help="retrieval method (default: hybrid)"
     )
@@ -189,13 +213,22 @@ def add_answer_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _top_k(value: str) -> int | None:
+    try:
+        return check_top_k(value)
+    except MsiqaError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def cmd_add(args: argparse.Namespace) -> int:
     from msiqa.indexing.build import add_files
     from msiqa.indexing.embedding import load_embedder
 
     settings = settings_from(args)
     embedder = load_embedder(settings.model, settings.model_sha256, settings.device)
-    report = add_files(settings, embedder, [p.expanduser() for p in args.paths])
+    report = add_files(settings, embedder, [p.expanduser() for p in args.paths], progress=_progress(args))
+    # nothing added but something refused: a script must not take that for success
+    status = 1 if report.skipped and not (report.added or report.updated) else 0
     if args.json:
         print(
             json.dumps(
@@ -211,18 +244,20 @@ def cmd_add(args: argparse.Namespace) -> int:
                 indent=2,
             )
         )
-        return 0
+        return status
     for label in ("added", "updated", "unchanged"):
         for name in getattr(report, label):
-            print(f"{label} {name}")
+            say(f"{label} {name}")
     for skipped in report.skipped:
-        print(f"skipped {skipped.path}: {skipped.reason}")
+        say(f"skipped {skipped.path}: {skipped.reason}")
     build = report.build
-    print(
+    say(
         f"Index {settings.index_dir}: {build.documents} documents, {build.chunks} chunks; "
         f"{build.chunks_embedded} chunks embedded in {build.seconds:.1f}s"
     )
-    return 0
+    if status:
+        say("msiqa: nothing was added; see the reasons above", file=sys.stderr)
+    return status
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
@@ -234,9 +269,10 @@ def cmd_docs(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0
-    print(f"{'id':<36} {'kind':<14} {'date':<10} {'pages':>5} {'paras':>5} {'chunks':>6}  title / author")
+    say(f"{'id':<36} {'kind':<14} {'date':<10} {'pages':>5} {'paras':>5} {'chunks':>6}  title / author")
     for r in rows:
-        print(
+        r = {key: terminal_safe(value) if isinstance(value, str) else value for key, value in r.items()}
+        say(
             f"{r['id'][:36]:<36} {(r['kind'] or '')[:14]:<14} {(r['date'] or '')[:10]:<10} "
             f"{r['pages'] or '':>5} {r['paragraphs']:>5} {r['chunks']:>6}  {r['title'][:60]}"
             f"{' / ' + r['author'] if r['author'] else ''}"
@@ -309,6 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="rebuild everything from scratch (default: embed only new or changed documents)",
     )
+    build.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
     build.set_defaults(func=cmd_build)
 
     ask = sub.add_parser("ask", parents=[common], help="answer a question with citations")
@@ -334,6 +371,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print one JSON object: added, updated, unchanged, skipped, chunks_embedded",
     )
+    add.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
     add.set_defaults(func=cmd_add)
 
     docs = sub.add_parser("docs", parents=[common], help="list the indexed documents with their metadata")
@@ -383,12 +421,15 @@ def main(argv: list[str] | None = None) -> int:
         from msiqa.web.app import main as serve
 
         return serve(argv[1:])
+    for stream in (sys.stdout, sys.stderr):  # never a traceback for text the terminal cannot encode
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
     configure_runtime(args.verbose)
     try:
         return args.func(args)
     except MsiqaError as exc:
-        print(f"msiqa: {exc}", file=sys.stderr)
+        say(f"msiqa: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

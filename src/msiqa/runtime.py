@@ -1,14 +1,109 @@
-"""What every entry point shares: the common flags, Settings from them, and the runtime set-up
-(offline model loading, quiet third-party logs). Used by the CLI, the web app and the benchmarks."""
+"""What every entry point shares: the common flags, Settings from them, the runtime set-up (offline
+model loading, quiet third-party logs) and the checks of a request's arguments, so that the CLI and
+the web API refuse bad input with the same one-line messages. Used by the CLI, the web app and the
+benchmarks."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import os
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
-from msiqa.config import PROJECT_ROOT, Settings
+from msiqa.config import PROJECT_ROOT, RETRIEVERS, Settings
+from msiqa.errors import InvalidQuestion, MsiqaError
+
+MAX_TOP_K = 50
+MAX_FILTER_VALUES = 100
+MAX_FILTER_CHARS = 200
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+@dataclass(frozen=True)
+class Request:
+    """A question and its options, checked: the same rules for `msiqa ask` and the `/ask` API."""
+
+    question: str
+    retriever: str | None
+    top_k: int | None
+    doc_ids: list[str] | None
+    kinds: list[str] | None
+
+
+def check_text(value: object, what: str) -> str:
+    """`value` as text, refusing other types and text that is not valid Unicode (undecodable bytes
+    on a command line arrive as lone surrogates, and so do `\\ud800` escapes in a JSON body)."""
+    if not isinstance(value, str):
+        raise InvalidQuestion(f"The {what} must be text, not {type(value).__name__}.")
+    if _SURROGATE.search(value):
+        raise InvalidQuestion(
+            f"The {what} is not valid UTF-8 text (it holds an undecodable byte or a lone surrogate); "
+            "type it again as plain text."
+        )
+    return value
+
+
+def check_top_k(value: object) -> int | None:
+    if value is None:
+        return None
+    number: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and value.strip().isdigit():
+        number = int(value.strip())
+    if number is None or not 1 <= number <= MAX_TOP_K:
+        shown = repr(value)[:40]
+        raise MsiqaError(
+            f"The number of passages (top_k, --top-k) must be a whole number from 1 to {MAX_TOP_K}, "
+            f"not {shown}."
+        )
+    return number
+
+
+def check_retriever(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or value not in RETRIEVERS:
+        raise MsiqaError(
+            f"The retriever (--retriever) must be one of {', '.join(RETRIEVERS)}, not {repr(value)[:40]}."
+        )
+    return value
+
+
+def check_filter(values: object, what: str, flag: str) -> list[str] | None:
+    """A list of document ids or kinds; a bare string is refused (it is not split into letters)."""
+    if values is None or values == []:
+        return None
+    if not isinstance(values, list | tuple) or len(values) > MAX_FILTER_VALUES:
+        raise MsiqaError(
+            f"The {what} ({flag}) must be a list of at most {MAX_FILTER_VALUES} strings, "
+            f'e.g. ["gleckman-democracy"], not {type(values).__name__}.'
+        )
+    checked = [check_text(v, what[:-1] if what.endswith("s") else what) for v in values]
+    if any(len(v) > MAX_FILTER_CHARS for v in checked):
+        raise MsiqaError(f"Each of the {what} ({flag}) must be at most {MAX_FILTER_CHARS} characters.")
+    return checked
+
+
+def check_request(
+    question: object,
+    retriever: object = None,
+    top_k: object = None,
+    doc_ids: object = None,
+    kinds: object = None,
+) -> Request:
+    """The checked request, or a typed error with a one-line message naming the bad argument."""
+    return Request(
+        check_text(question, "question"),
+        check_retriever(retriever),
+        check_top_k(top_k),
+        check_filter(doc_ids, "document ids", "doc_ids, --doc"),
+        check_filter(kinds, "kinds", "kinds, --kind"),
+    )
 
 
 def common_parser() -> argparse.ArgumentParser:

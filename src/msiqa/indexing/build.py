@@ -5,7 +5,10 @@ document whose content hash and metadata are unchanged since the last build; onl
 documents are chunked and embedded, and documents gone from `seeds/` are dropped. The reused previous
 index must have the same model weights and index parameters, else everything is rebuilt. Either way
 the result is written with `store.write_index`, so the old index stays in place until the swap.
-`add_files` copies files into `seeds/` and rolls them back if the index update fails.
+`add_files` copies files into `seeds/` and rolls them back if the index update fails; it never follows a
+symbolic link and refuses, with the reason, every file the loader would not read. A build first removes
+the temporary folders that a killed build left next to the index. Long work shows tqdm bars (documents
+chunked, chunks embedded, with an ETA) when `progress` is on.
 Deliberately left out: deciding *when* to rebuild (`engine.ensure_index`) and printing (`cli.py`).
 """
 
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -36,7 +40,7 @@ from msiqa.indexing.store import (
 )
 from msiqa.ingest.chunking import blocks, chunk_document
 from msiqa.ingest.corpus import CorpusLoad, Skipped, load_corpus, seed_files, seeds_fingerprint
-from msiqa.ingest.loaders import SUFFIXES, read_document
+from msiqa.ingest.loaders import SUFFIXES, parse_document, read_file_bytes
 from msiqa.types import Chunk, Document
 
 log = logging.getLogger(__name__)
@@ -105,9 +109,68 @@ def _reusable(index: LoadedIndex) -> dict[str, tuple[list[Chunk], np.ndarray, np
     return out
 
 
-def build_index(settings: Settings, embedder: Embedder, incremental: bool = False) -> BuildReport:
+EMBED_BATCH_CHUNKS = 64  # chunks (with their sentences) embedded per step of the progress bar
+PROGRESS_DELAY_S = 2.0  # a bar appears only for work that lasts longer than this
+_LEFTOVER = re.compile(r"\.(?P<name>.+)\.(?:tmp|old)-(?P<pid>\d+)-")
+
+
+def remove_stale_temporaries(index_dir: Path) -> list[Path]:
+    """Remove the `.index.tmp-PID-*` / `.index.old-PID-*` folders whose build process is gone
+    (a killed build leaves them); those of a live build, this one included, are kept."""
+    removed: list[Path] = []
+    if not index_dir.parent.is_dir():
+        return removed
+    for path in index_dir.parent.glob(f".{index_dir.name}.*-*"):
+        match = _LEFTOVER.match(path.name)
+        if not match or match["name"] != index_dir.name or path.is_symlink() or not path.is_dir():
+            continue
+        pid = int(match["pid"])
+        if pid == os.getpid() or _alive(pid):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+        log.warning("removed %s, left by a build that did not finish", path.name)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def _bar(iterable=None, progress: bool = False, **kwargs):
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, disable=not progress, delay=PROGRESS_DELAY_S, dynamic_ncols=True, **kwargs)
+
+
+def _embed(embedder: Embedder, fresh: list[Chunk], docs: dict[str, Document], progress: bool):
+    """Vectors of the fresh chunks and of their sentences, in steps of EMBED_BATCH_CHUNKS chunks."""
+    chunk_parts, sentence_parts = [], []
+    with _bar(total=len(fresh), progress=progress, desc="embedding", unit="chunk") as bar:
+        for start in range(0, len(fresh), EMBED_BATCH_CHUNKS):
+            batch = fresh[start : start + EMBED_BATCH_CHUNKS]
+            chunk_parts.append(embedder.encode([embedding_text(c) for c in batch]))
+            sentences = [docs[c.doc_id].text[s.start : s.end] for c in batch for s in c.sentences]
+            sentence_parts.append(embedder.encode(sentences))
+            bar.update(len(batch))
+    if not chunk_parts:
+        empty = embedder.encode([])
+        return empty, empty
+    return np.concatenate(chunk_parts), np.concatenate(sentence_parts)
+
+
+def build_index(
+    settings: Settings, embedder: Embedder, incremental: bool = False, progress: bool = False
+) -> BuildReport:
     """Read seeds, chunk and embed (only new or changed documents when `incremental`), write atomically."""
     started = time.perf_counter()
+    remove_stale_temporaries(settings.index_dir)
     corpus: CorpusLoad = load_corpus(settings.seeds_dir, settings.max_file_bytes)
     seeds_hash = seeds_fingerprint(settings.seeds_dir)
     previous = previous_index(settings, embedder) if incremental else None
@@ -117,7 +180,7 @@ def build_index(settings: Settings, embedder: Embedder, incremental: bool = Fals
     status: dict[str, list[str]] = {"added": [], "updated": [], "unchanged": []}
     parts: list[tuple[list[Chunk], np.ndarray | None, np.ndarray | None]] = []
     fresh: list[Chunk] = []
-    for doc in corpus.documents:
+    for doc in _bar(corpus.documents, progress, desc="chunking", unit="doc"):
         old = old_docs.get(doc.doc_id)
         if old is not None and doc.doc_id in reuse and replace(old, path=doc.path) == doc:
             status["unchanged"].append(doc.path)
@@ -127,10 +190,7 @@ def build_index(settings: Settings, embedder: Embedder, incremental: bool = Fals
         chunks = chunk_document(doc, settings.chunk_chars, settings.chunk_overlap_chars)
         parts.append((chunks, None, None))
         fresh.extend(chunks)
-    fresh_chunk_vectors = embedder.encode([embedding_text(c) for c in fresh])
-    fresh_sentence_vectors = embedder.encode(
-        [docs[c.doc_id].text[s.start : s.end] for c in fresh for s in c.sentences]
-    )
+    fresh_chunk_vectors, fresh_sentence_vectors = _embed(embedder, fresh, docs, progress)
     chunks, chunk_vectors, sentence_vectors = _assemble(parts, fresh_chunk_vectors, fresh_sentence_vectors)
     removed = tuple(sorted(d.path for d_id, d in old_docs.items() if d_id not in docs))
     n_sentences = len(sentence_vectors)
@@ -206,35 +266,50 @@ def _assemble(parts, fresh_chunk_vectors: np.ndarray, fresh_sentence_vectors: np
     return chunks, stack(chunk_blocks), stack(sentence_blocks)
 
 
+_UNSUPPORTED = f"supported: {', '.join(sorted(SUFFIXES))}"
+
+
+def _refusal(path: Path) -> str | None:
+    """Why `path` is never added, whatever its content, or None."""
+    if path.is_symlink():
+        return "it is a symbolic link; msiqa never follows links (copy the file itself)"
+    if path.name.startswith((".", "_")):
+        return "names starting with '.' or '_' are never indexed; rename the file"
+    if not path.is_file():
+        return "not a regular file"
+    if path.suffix.lower() not in SUFFIXES:
+        return f"unsupported file type {path.suffix or '(no suffix)'}; {_UNSUPPORTED}"
+    return None
+
+
 def _candidates(paths: list[Path]) -> tuple[list[Path], list[Skipped]]:
     """The files named by `paths` (a folder stands for its top-level files), and those refused outright."""
     files: list[Path] = []
     skipped: list[Skipped] = []
     for path in paths:
-        if path.is_dir():
-            inside = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith((".", "_")))
-            files.extend(p for p in inside if p.suffix.lower() in SUFFIXES)
-            skipped.extend(
-                Skipped(
-                    str(p),
-                    f"unsupported file type {p.suffix or '(no suffix)'}; supported: "
-                    f"{', '.join(sorted(SUFFIXES))}",
-                )
-                for p in inside
-                if p.suffix.lower() not in SUFFIXES
-            )
-        elif path.is_file():
-            files.append(path)
+        if path.is_dir() and not path.is_symlink():
+            inside = sorted(p for p in path.iterdir() if p.is_symlink() or not p.is_dir())
+        elif path.exists() or path.is_symlink():
+            inside = [path]
         else:
             skipped.append(Skipped(str(path), "no such file or folder"))
+            continue
+        for file in inside:
+            reason = _refusal(file)
+            if reason:
+                skipped.append(Skipped(str(file), reason))
+            else:
+                files.append(file)
     return files, skipped
 
 
-def add_files(settings: Settings, embedder: Embedder, paths: list[Path]) -> AddReport:
+def add_files(settings: Settings, embedder: Embedder, paths: list[Path], progress: bool = False) -> AddReport:
     """Copy usable files into `seeds/` (keeping their names) and update the index incrementally.
 
-    A file is not copied when it cannot be read, duplicates another document, or reuses a document id.
-    If the index update fails, the copied files are taken back out and replaced ones restored.
+    A file is not copied when it is a symbolic link or a name the loader skips, cannot be read,
+    duplicates another document, or reuses a document id. The bytes copied are the bytes read (no
+    second open). If the index update fails, the copied files are taken back out and replaced ones
+    restored.
     """
     seeds = settings.seeds_dir
     seeds.mkdir(parents=True, exist_ok=True)
@@ -242,19 +317,20 @@ def add_files(settings: Settings, embedder: Embedder, paths: list[Path]) -> AddR
     existing = _current_documents(settings)
     by_hash = {d.content_hash: d.path for d in existing}
     by_id = {d.doc_id: d.path for d in existing}
-    plan: list[tuple[Path, Path]] = []
+    plan: list[tuple[bytes, Path]] = []
     status: dict[str, list[str]] = {"added": [], "updated": [], "unchanged": []}
     for source in files:
         target = seeds / source.name
         try:
-            doc = read_document(source, settings.max_file_bytes)
+            data = read_file_bytes(source, settings.max_file_bytes)
+            doc = parse_document(data, source)
         except (OSError, ValueError) as exc:
             skipped.append(Skipped(str(source), str(exc)))
             continue
         if target.name in [t.name for _, t in plan]:
             skipped.append(Skipped(str(source), f"another file named {target.name} is added in this run"))
             continue
-        if target.is_file() and target.read_bytes() == source.read_bytes():
+        if not target.is_symlink() and target.is_file() and target.read_bytes() == data:
             status["unchanged"].append(target.name)
             continue
         reason = _clash(doc, target.name, by_hash, by_id)
@@ -263,12 +339,12 @@ def add_files(settings: Settings, embedder: Embedder, paths: list[Path]) -> AddR
             continue
         by_hash[doc.content_hash] = by_id[doc.doc_id] = target.name
         status["updated" if target.exists() else "added"].append(target.name)
-        plan.append((source, target))
+        plan.append((data, target))
     for entry in skipped:
         log.info("not added %s: %s", entry.path, entry.reason)
     if not plan and not existing and not status["unchanged"]:
         raise CorpusError("Nothing was added: " + "; ".join(f"{s.path}: {s.reason}" for s in skipped))
-    report = _copy_and_build(settings, embedder, plan)
+    report = _copy_and_build(settings, embedder, plan, progress)
     return AddReport(
         tuple(status["added"]), tuple(status["updated"]), tuple(status["unchanged"]), tuple(skipped), report
     )
@@ -294,23 +370,27 @@ def _clash(doc: Document, name: str, by_hash: dict[str, str], by_id: dict[str, s
     return None
 
 
-def _copy_and_build(settings: Settings, embedder: Embedder, plan: list[tuple[Path, Path]]) -> BuildReport:
-    """Copy each (source, target), then build incrementally; on any failure put `seeds/` back as it was."""
+def _copy_and_build(
+    settings: Settings, embedder: Embedder, plan: list[tuple[bytes, Path]], progress: bool
+) -> BuildReport:
+    """Write each (data, target), then build incrementally; on any failure put `seeds/` back as it was."""
     backup = Path(tempfile.mkdtemp(prefix=".add-backup-", dir=settings.seeds_dir))
     done: list[Path] = []
     try:
-        for source, target in plan:
-            if target.exists():
-                shutil.copy2(target, backup / target.name)
+        for data, target in plan:
+            if target.exists() or target.is_symlink():
+                shutil.copy2(target, backup / target.name, follow_symlinks=False)
             part = target.with_name(f".{target.name}.part")
-            shutil.copyfile(source, part)
+            part.unlink(missing_ok=True)
+            with part.open("xb") as handle:  # "x": never writes through a link planted at the name
+                handle.write(data)
             done.append(target)
             os.replace(part, target)
-        return build_index(settings, embedder, incremental=True)
+        return build_index(settings, embedder, incremental=True, progress=progress)
     except BaseException:
         for target in done:
             saved = backup / target.name
-            if saved.exists():
+            if saved.exists() or saved.is_symlink():
                 os.replace(saved, target)
             else:
                 target.unlink(missing_ok=True)

@@ -228,7 +228,8 @@ def write_index(
     import faiss
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    # the pid in the name lets a later build tell a folder left by a killed build from a live one
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent))
     try:
         docs_by_id = {d.doc_id: d for d in documents}
         _write_jsonl(tmp / "documents.jsonl", [asdict(d) for d in documents])
@@ -248,7 +249,7 @@ def write_index(
             acronyms=acronyms,
             files={
                 name: {"bytes": (tmp / name).stat().st_size, "sha256": _file_sha256(tmp / name)}
-                for name in VERIFIED_FILES
+                for name in _index_files(tmp)
             },
         )
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
@@ -282,16 +283,33 @@ def read_manifest(path: Path) -> dict:
     return manifest
 
 
+def _index_files(path: Path) -> list[str]:
+    """Every file of the index folder but the manifest, `bm25/` included, as relative POSIX paths."""
+    files = (p for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+    return sorted(name for name in (p.relative_to(path).as_posix() for p in files) if name != MANIFEST)
+
+
 def verify_files(path: Path, manifest: dict) -> None:
+    """Each index file has the size and sha256 the manifest lists, and no file is missing or extra
+    (`bm25/` included: BM25 scores change silently when its arrays or vocabulary are altered)."""
+    listed = manifest.get("files", {})
+    rebuild = f"Rebuild: msiqa build --index {path}"
+    if not isinstance(listed, dict) or not any(name.startswith("bm25/") for name in listed):
+        raise IndexCorrupt(f"{path / MANIFEST} does not list the hashes of bm25/. {rebuild}")
     for name in VERIFIED_FILES:
-        expected = manifest.get("files", {}).get(name, {})
+        if name not in listed:
+            raise IndexCorrupt(f"{path / MANIFEST} does not list {name}. {rebuild}")
+    on_disk = set(_index_files(path))
+    for name in sorted(on_disk - set(listed)):
+        raise IndexCorrupt(f"{path / name} is not listed in the manifest. {rebuild}")
+    for name, expected in listed.items():
         file = path / name
-        if not file.is_file():
-            raise IndexCorrupt(f"{file} is missing. Rebuild: msiqa build --index {path}")
+        if name not in on_disk:
+            raise IndexCorrupt(f"{file} is missing. {rebuild}")
+        expected = expected if isinstance(expected, dict) else {}
         if file.stat().st_size != expected.get("bytes") or _file_sha256(file) != expected.get("sha256"):
             raise IndexCorrupt(
-                f"{file} is truncated or modified (size or sha256 differs from the manifest). "
-                f"Rebuild: msiqa build --index {path}"
+                f"{file} is truncated or modified (size or sha256 differs from the manifest). {rebuild}"
             )
 
 

@@ -3,7 +3,8 @@
 A seed is a top-level `.txt` or `.md` file, optionally opening with YAML front matter between `---`
 lines (id, title, author, kind, publisher, series, date), or an `.html`/`.htm`/`.pdf` file read by
 `loaders.py`. Sub-folders and names starting with `_` or
-`.` are not indexed (`seeds/_source/` keeps the original concatenated file). Files that cannot be read
+`.` are not indexed (`seeds/_source/` keeps the original concatenated file), nor are symbolic links:
+they are named in `CorpusLoad.skipped` (and so in the manifest). Files that cannot be read
 are reported in `CorpusLoad.skipped`, never silently dropped, and never stop the other documents.
 """
 
@@ -43,10 +44,19 @@ def seed_files(seeds_dir: Path) -> list[Path]:
         raise CorpusError(
             f"Seeds folder not found: {seeds_dir}. Create it and put .txt/.md/.html/.pdf files in it."
         )
+    return [p for p in _candidates(seeds_dir) if not p.is_symlink() and p.is_file()]
+
+
+def seed_links(seeds_dir: Path) -> list[Path]:
+    """The symbolic links among the seed names: never followed, reported as skipped."""
+    return [p for p in _candidates(seeds_dir) if p.is_symlink()]
+
+
+def _candidates(seeds_dir: Path) -> list[Path]:
     return sorted(
         p
         for p in seeds_dir.iterdir()
-        if p.is_file() and not p.name.startswith((".", "_")) and p.suffix.lower() in SEED_SUFFIXES
+        if not p.name.startswith((".", "_")) and p.suffix.lower() in SEED_SUFFIXES
     )
 
 
@@ -67,7 +77,7 @@ def read_seed(path: Path, max_file_bytes: int = MAX_FILE_BYTES) -> Document:
 def load_corpus(seeds_dir: Path, max_file_bytes: int = MAX_FILE_BYTES) -> CorpusLoad:
     """All usable documents of `seeds_dir`, sorted by file name, plus the files skipped and why."""
     documents: list[Document] = []
-    skipped: list[Skipped] = []
+    skipped = [Skipped(p.name, "symbolic link: msiqa never follows links") for p in seed_links(seeds_dir)]
     seen_ids: dict[str, str] = {}
     seen_hashes: dict[str, str] = {}
     for path in seed_files(seeds_dir):

@@ -13,7 +13,9 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import os
 import re
+import stat
 from pathlib import Path
 
 from msiqa.ingest.frontmatter import parse_seed, slugify
@@ -37,17 +39,39 @@ _CONTROL = re.compile(rb"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f\x7f]")
 
 def read_document(path: Path, max_file_bytes: int = MAX_FILE_BYTES) -> Document:
     """Read `path` with the reader for its suffix; raises ValueError saying why it cannot be used."""
-    kind = SUFFIXES.get(path.suffix.lower())
-    if kind is None:
+    return parse_document(read_file_bytes(path, max_file_bytes), path)
+
+
+def read_file_bytes(path: Path, max_file_bytes: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a regular file of a supported type, never through a symbolic link (O_NOFOLLOW on
+    the open itself, so a link swapped in after a check is refused too)."""
+    if SUFFIXES.get(path.suffix.lower()) is None:
         raise ValueError(
             f"unsupported file type {path.suffix or '(no suffix)'}; supported: {', '.join(sorted(SUFFIXES))}"
         )
-    size = path.stat().st_size
-    if size > max_file_bytes:
-        raise ValueError(f"file is {_size(size)}, over the {_size(max_file_bytes)} limit")
-    if size == 0:
-        raise ValueError("the file is empty (0 bytes): it has no text")
-    data = path.read_bytes()
+    if path.is_symlink():
+        raise ValueError("it is a symbolic link; msiqa never follows links (copy the file itself)")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        raise ValueError(f"cannot open it ({exc.strerror or exc.__class__.__name__})") from exc
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError("it is not a regular file")
+        if info.st_size > max_file_bytes:
+            raise ValueError(f"file is {_size(info.st_size)}, over the {_size(max_file_bytes)} limit")
+        if info.st_size == 0:
+            raise ValueError("the file is empty (0 bytes): it has no text")
+        data = handle.read(max_file_bytes + 1)
+    if len(data) > max_file_bytes:
+        raise ValueError(f"file grew over the {_size(max_file_bytes)} limit while being read")
+    return data
+
+
+def parse_document(data: bytes, path: Path) -> Document:
+    """One file's bytes -> a `Document`, by the reader for the suffix of `path` (its name only)."""
+    kind = SUFFIXES.get(path.suffix.lower())
     if kind == "pdf":
         return read_pdf(data, path)
     text = decode_text(data)

@@ -12,12 +12,13 @@ its own) and any page logic that could live in the library.
 import argparse
 import logging
 import os
+import re
 import sys
 import time
 
 from msiqa.config import RETRIEVERS
 from msiqa.errors import InvalidQuestion, MsiqaError
-from msiqa.runtime import common_parser, configure_runtime, settings_from
+from msiqa.runtime import check_request, common_parser, configure_runtime, settings_from
 
 log = logging.getLogger("msiqa.app")
 
@@ -33,24 +34,134 @@ CONCURRENCY = 2
 STREAM_PAUSE_S = 0.04  # between streamed sentences, so the reply visibly builds up
 
 
-class RefuseUploads:
-    """ASGI middleware: the page has no upload component, so Gradio's upload route answers 403."""
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+MAX_BODY_BYTES = 1_000_000  # a question is at most a few KB of JSON; larger bodies are refused (413)
+SECURITY_HEADERS = [
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", b"frame-ancestors 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+]
+# The only routes the page and the `/ask` API use; everything else Gradio mounts (uploads,
+# process_recording, monitoring, dev/reload, vibe-edit, run history, proxy, login, ...) answers 404.
+_ALLOWED = {
+    "GET": re.compile(
+        r"/|/config/?|/(?:static|assets|svelte)/[^?#]+|/(?:gradio_api/)?theme\.css|/favicon\.ico|/robots\.txt"
+        r"|/gradio_api/info/?|/gradio_api/heartbeat/[\w-]+|/gradio_api/queue/data|/gradio_api/startup-events"
+        r"|/gradio_api/call/(?:v2/)?ask/[\w-]+"
+    ),
+    "POST": re.compile(r"/gradio_api/queue/join|/gradio_api/cancel|/gradio_api/call/(?:v2/)?ask/?"),
+}
+_ALLOWED["HEAD"] = _ALLOWED["GET"]
 
-    def __init__(self, app) -> None:
+
+MAX_LOG_LINE_CHARS = 2_000
+
+
+class TruncatingWriter:
+    """A text stream that cuts every line over MAX_LOG_LINE_CHARS: Gradio prints the inputs of a
+    failed request whole (a 1 MB body would be 1 MB of log), msiqa's log keeps their start only."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        lines = text.split("\n")
+        cut = [
+            f"{line[:MAX_LOG_LINE_CHARS]}… [{len(line) - MAX_LOG_LINE_CHARS:,} more characters not logged]"
+            if len(line) > MAX_LOG_LINE_CHARS
+            else line
+            for line in lines
+        ]
+        self.stream.write("\n".join(cut))
+        return len(text)
+
+    def __getattr__(self, name: str):
+        return getattr(self.stream, name)
+
+
+def host_name(header: str) -> str:
+    """The host of a `Host` header, lower-case, without the port ("[::1]:7860" -> "::1")."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[1 : header.find("]")] if "]" in header else header
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+class HttpGuard:
+    """ASGI middleware in front of Gradio: refuses a `Host` that is not allowed (DNS rebinding), every
+    route the app does not use, and bodies over MAX_BODY_BYTES; adds anti-framing and no-sniff headers
+    to every response."""
+
+    def __init__(self, app, allowed_hosts: tuple[str, ...] = LOCAL_HOSTS) -> None:
         self.app = app
+        self.allowed_hosts = frozenset(h.lower() for h in allowed_hosts)
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] == "http" and scope["path"].rstrip("/").endswith("/upload"):
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 403,
-                    "headers": [(b"content-type", b"text/plain; charset=utf-8")],
-                }
-            )
-            await send({"type": "http.response.body", "body": b"This app accepts no uploads."})
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
             return
-        await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        host = host_name(headers.get(b"host", b"").decode("latin-1"))
+        method = scope.get("method", "GET")
+        path = scope["path"]
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        if host not in self.allowed_hosts:
+            log.warning("refused a request for host %r", host[:100])
+            await _reply(send, 421, "This server does not serve that host name.")
+            return
+        if path.rstrip("/").endswith("/upload"):
+            await _reply(send, 403, "This app accepts no uploads.")
+            return
+        allowed = _ALLOWED.get(method)
+        if allowed is None or not allowed.fullmatch(path):
+            await _reply(send, 404, "Not found.")
+            return
+        length = headers.get(b"content-length", b"0")
+        if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+            await _reply(send, 413, f"The request body is over the {MAX_BODY_BYTES:,}-byte limit.")
+            return
+        await self.app(scope, _bounded(receive), _with_headers(send))
+
+
+def _bounded(receive):
+    """`receive` that stops a chunked body (no Content-Length) once it passes MAX_BODY_BYTES."""
+    seen = 0
+
+    async def wrapped():
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > MAX_BODY_BYTES:
+                return {"type": "http.disconnect"}
+        return message
+
+    return wrapped
+
+
+def _with_headers(send):
+    async def wrapped(message):
+        if message["type"] == "http.response.start":
+            present = {name.lower() for name, _ in message.get("headers", [])}
+            extra = [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+            message = dict(message, headers=list(message.get("headers", [])) + extra)
+        await send(message)
+
+    return wrapped
+
+
+async def _reply(send, status: int, text: str) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"text/plain; charset=utf-8"), *SECURITY_HEADERS],
+        }
+    )
+    await send({"type": "http.response.body", "body": text.encode("utf-8")})
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -75,7 +186,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="refuse to start from a stale index instead of rebuilding it",
     )
+    parser.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests for this host name or address (repeatable; for LAN use, e.g. "
+        "--host 0.0.0.0 --allowed-host 192.168.1.20); localhost, 127.0.0.1 and [::1] always work",
+    )
     return parser.parse_args(argv)
+
+
+def allowed_hosts(args: argparse.Namespace) -> tuple[str, ...]:
+    """The Host names served: the loopback names, the bound address unless a wildcard, and --allowed-host."""
+    extra = [host_name(h) for h in args.allowed_host]
+    bound = [] if args.host in ("0.0.0.0", "::", "") else [host_name(args.host)]
+    return tuple(dict.fromkeys([*LOCAL_HOSTS, *bound, *extra]))
 
 
 def friendly(exc: MsiqaError) -> str:
@@ -115,13 +241,14 @@ def build_demo(engine):
     ) -> dict:
         """Answer a question with cited quotes: the same JSON as `msiqa ask --json`."""
         try:
+            request = check_request(question, retriever, top_k, doc_ids, kinds)  # CLI's rules and messages
             return answer_to_dict(
                 engine.ask(
-                    question,
-                    retriever=retriever,
-                    top_k=int(top_k),
-                    doc_ids=doc_ids or None,
-                    kinds=kinds or None,
+                    request.question,
+                    retriever=request.retriever,
+                    top_k=request.top_k,
+                    doc_ids=request.doc_ids,
+                    kinds=request.kinds,
                 )
             )
         except MsiqaError as exc:
@@ -249,6 +376,7 @@ def build_demo(engine):
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    sys.stderr = TruncatingWriter(sys.stderr)  # before logging is set up, so its handler writes here too
     configure_runtime(args.verbose)
     try:
         from msiqa.engine import Engine
@@ -281,7 +409,7 @@ def main(argv: list[str] | None = None) -> int:
         blocked_paths=[str(engine.settings.seeds_dir), str(engine.settings.index_dir)],
         footer_links=["api"],
         quiet=True,
-        app_kwargs={"middleware": [Middleware(RefuseUploads)]},
+        app_kwargs={"middleware": [Middleware(HttpGuard, allowed_hosts=allowed_hosts(args))]},
         theme=theme,
         css=APP_CSS,
         head=APP_HEAD,
