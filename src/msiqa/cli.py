@@ -227,8 +227,8 @@ def cmd_add(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     embedder = load_embedder(settings.model, settings.model_sha256, settings.device)
     report = add_files(settings, embedder, [p.expanduser() for p in args.paths], progress=_progress(args))
-    # nothing added but something refused: a script must not take that for success
-    status = 1 if report.skipped and not (report.added or report.updated) else 0
+    # every file refused (none added, updated or already there): a script must not take that for success
+    status = 1 if report.skipped and not (report.added or report.updated or report.unchanged) else 0
     if args.json:
         print(
             json.dumps(

@@ -152,12 +152,15 @@ def _bar(iterable=None, progress: bool = False, **kwargs):
 def _embed(embedder: Embedder, fresh: list[Chunk], docs: dict[str, Document], progress: bool):
     """Vectors of the fresh chunks and of their sentences, in steps of EMBED_BATCH_CHUNKS chunks."""
     chunk_parts, sentence_parts = [], []
+    last_row = {c.doc_id: row for row, c in enumerate(fresh)}  # a document is done after its last chunk
     with _bar(total=len(fresh), progress=progress, desc="embedding", unit="chunk") as bar:
         for start in range(0, len(fresh), EMBED_BATCH_CHUNKS):
             batch = fresh[start : start + EMBED_BATCH_CHUNKS]
             chunk_parts.append(embedder.encode([embedding_text(c) for c in batch]))
             sentences = [docs[c.doc_id].text[s.start : s.end] for c in batch for s in c.sentences]
             sentence_parts.append(embedder.encode(sentences))
+            done = sum(1 for row in last_row.values() if row < start + len(batch))
+            bar.set_postfix_str(f"{done}/{len(last_row)} documents", refresh=False)
             bar.update(len(batch))
     if not chunk_parts:
         empty = embedder.encode([])

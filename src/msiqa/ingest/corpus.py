@@ -39,11 +39,7 @@ class CorpusLoad:
 
 
 def seed_files(seeds_dir: Path) -> list[Path]:
-    """The files of `seeds_dir` that the loader considers, sorted by name."""
-    if not seeds_dir.is_dir():
-        raise CorpusError(
-            f"Seeds folder not found: {seeds_dir}. Create it and put .txt/.md/.html/.pdf files in it."
-        )
+    """The files of `seeds_dir` that the loader considers, sorted by name (symbolic links never)."""
     return [p for p in _candidates(seeds_dir) if not p.is_symlink() and p.is_file()]
 
 
@@ -53,6 +49,10 @@ def seed_links(seeds_dir: Path) -> list[Path]:
 
 
 def _candidates(seeds_dir: Path) -> list[Path]:
+    if not seeds_dir.is_dir():
+        raise CorpusError(
+            f"Seeds folder not found: {seeds_dir}. Create it and put .txt/.md/.html/.pdf files in it."
+        )
     return sorted(
         p
         for p in seeds_dir.iterdir()
