@@ -56,10 +56,9 @@ def check_top_k(value: object) -> int | None:
     elif isinstance(value, str) and value.strip().isdigit():
         number = int(value.strip())
     if number is None or not 1 <= number <= MAX_TOP_K:
-        shown = repr(value)[:40]
         raise MsiqaError(
             f"The number of passages (top_k, --top-k) must be a whole number from 1 to {MAX_TOP_K}, "
-            f"not {shown}."
+            f"not {str(value)[:40]!r}."
         )
     return number
 
