@@ -1,10 +1,12 @@
 """The msiqa web app: a Gradio chat whose answers stream in with [n] markers, a sources panel with each
 cited passage highlighted inside its paragraph, a Documents tab, and a `/ask` API endpoint.
 
-Run: `python app.py [--host H] [--port P] [--seeds DIR] [--index DIR]`. Safe by default: binds
-127.0.0.1, no server-side rendering, no analytics, a bounded queue, no uploads, no file serving beyond
-the page itself, and every piece of document or question text is escaped (msiqa.render_html) before
-it reaches the page. Like cli.py, this is a place that reads env vars and flags and turns typed errors
+Run: `python app.py [--host H] [--port P] [--allowed-host NAME] [--seeds DIR] [--index DIR]`. Safe by
+default: binds 127.0.0.1, no server-side rendering, no analytics, a bounded queue; `HttpGuard` answers
+only the routes the page and `/ask` use (no uploads, monitoring, dev reload or file serving), only for
+allowed Host names, with bodies up to 1 MB, and sends anti-framing headers; log lines are cut at 2,000
+characters; `/ask` checks its arguments with the CLI's rules (`runtime.check_request`); and every
+piece of document or question text is escaped (web/render.py) before it reaches the page. Like cli.py, this is a place that reads env vars and flags and turns typed errors
 into messages. Deliberately left out: conversation memory across questions (each question is asked on
 its own) and any page logic that could live in the library.
 """
