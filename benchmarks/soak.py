@@ -60,17 +60,16 @@ def soak(base: str, pid: int, info: dict, clients: int, seconds: float, sample_s
     threads = [threading.Thread(target=client_loop, args=(n,), daemon=True) for n in range(clients)]
     for t in threads:
         t.start()
+    next_sample = started + sample_seconds
     while any(t.is_alive() for t in threads):
-        time.sleep(min(sample_seconds, max(0.1, deadline - time.perf_counter() + 0.1)))
+        time.sleep(0.1)
+        if time.perf_counter() < next_sample and any(t.is_alive() for t in threads):
+            continue
+        next_sample += sample_seconds
         with lock:
             done = counts["requests"]
-        samples.append(
-            {
-                "t_s": round(time.perf_counter() - started, 1),
-                "rss_mb": round(rss_mb(pid), 1),
-                "requests": done,
-            }
-        )
+        at = round(time.perf_counter() - started, 1)
+        samples.append({"t_s": at, "rss_mb": round(rss_mb(pid), 1), "requests": done})
     elapsed = time.perf_counter() - started
     return {
         "clients": clients,

@@ -2,25 +2,25 @@
 cited passage highlighted inside its paragraph, a Documents tab, and a `/ask` API endpoint.
 
 Run: `python app.py [--host H] [--port P] [--allowed-host NAME] [--seeds DIR] [--index DIR]`. Safe by
-default: binds 127.0.0.1, no server-side rendering, no analytics, a bounded queue; `HttpGuard` answers
-only the routes the page and `/ask` use (no uploads, monitoring, dev reload or file serving), only for
-allowed Host names, with bodies up to 1 MB, and sends anti-framing headers; log lines are cut at 2,000
-characters; `/ask` checks its arguments with the CLI's rules (`runtime.check_request`); and every
-piece of document or question text is escaped (web/render.py) before it reaches the page. Like cli.py, this is a place that reads env vars and flags and turns typed errors
-into messages. Deliberately left out: conversation memory across questions (each question is asked on
-its own) and any page logic that could live in the library.
+default: binds 127.0.0.1, no server-side rendering, no analytics, a bounded queue; `web/guard.py`
+answers only the routes the page and `/ask` use, only for allowed Host names, and cuts long log lines;
+`/ask` checks its arguments with the CLI's rules (`runtime.check_request`); and every piece of
+document or question text is escaped (web/render.py) before it reaches the page. Like cli.py, this is
+a place that reads env vars and flags and turns typed errors into messages. Deliberately left out:
+conversation memory across questions (each question is asked on its own) and any page logic that could
+live in the library.
 """
 
 import argparse
 import logging
 import os
-import re
 import sys
 import time
 
 from msiqa.config import RETRIEVERS
 from msiqa.errors import InvalidQuestion, MsiqaError
 from msiqa.runtime import check_request, common_parser, configure_runtime, settings_from
+from msiqa.web.guard import LOCAL_HOSTS, HttpGuard, TruncatingWriter, host_name
 
 log = logging.getLogger("msiqa.app")
 
@@ -34,136 +34,11 @@ MAX_TURNS = 20  # sources of this many past answers stay in the panel
 QUEUE_MAX_SIZE = 64
 CONCURRENCY = 2
 STREAM_PAUSE_S = 0.04  # between streamed sentences, so the reply visibly builds up
-
-
-LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
-MAX_BODY_BYTES = 1_000_000  # a question is at most a few KB of JSON; larger bodies are refused (413)
-SECURITY_HEADERS = [
-    (b"x-frame-options", b"DENY"),
-    (b"content-security-policy", b"frame-ancestors 'none'"),
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
-]
-# The only routes the page and the `/ask` API use; everything else Gradio mounts (uploads,
-# process_recording, monitoring, dev/reload, vibe-edit, run history, proxy, login, ...) answers 404.
-_ALLOWED = {
-    "GET": re.compile(
-        r"/|/config/?|/(?:static|assets|svelte)/[^?#]+|/(?:gradio_api/)?theme\.css|/favicon\.ico|/robots\.txt"
-        r"|/gradio_api/info/?|/gradio_api/heartbeat/[\w-]+|/gradio_api/queue/data|/gradio_api/startup-events"
-        r"|/gradio_api/call/(?:v2/)?ask/[\w-]+"
-    ),
-    "POST": re.compile(r"/gradio_api/queue/join|/gradio_api/cancel|/gradio_api/call/(?:v2/)?ask/?"),
-}
-_ALLOWED["HEAD"] = _ALLOWED["GET"]
-
-
-MAX_LOG_LINE_CHARS = 2_000
-
-
-class TruncatingWriter:
-    """A text stream that cuts every line over MAX_LOG_LINE_CHARS: Gradio prints the inputs of a
-    failed request whole (a 1 MB body would be 1 MB of log), msiqa's log keeps their start only."""
-
-    def __init__(self, stream) -> None:
-        self.stream = stream
-
-    def write(self, text: str) -> int:
-        lines = text.split("\n")
-        cut = [
-            f"{line[:MAX_LOG_LINE_CHARS]}… [{len(line) - MAX_LOG_LINE_CHARS:,} more characters not logged]"
-            if len(line) > MAX_LOG_LINE_CHARS
-            else line
-            for line in lines
-        ]
-        self.stream.write("\n".join(cut))
-        return len(text)
-
-    def __getattr__(self, name: str):
-        return getattr(self.stream, name)
-
-
-def host_name(header: str) -> str:
-    """The host of a `Host` header, lower-case, without the port ("[::1]:7860" -> "::1")."""
-    header = header.strip().lower()
-    if header.startswith("["):
-        return header[1 : header.find("]")] if "]" in header else header
-    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
-
-
-class HttpGuard:
-    """ASGI middleware in front of Gradio: refuses a `Host` that is not allowed (DNS rebinding), every
-    route the app does not use, and bodies over MAX_BODY_BYTES; adds anti-framing and no-sniff headers
-    to every response."""
-
-    def __init__(self, app, allowed_hosts: tuple[str, ...] = LOCAL_HOSTS) -> None:
-        self.app = app
-        self.allowed_hosts = frozenset(h.lower() for h in allowed_hosts)
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
-            return
-        headers = dict(scope.get("headers") or [])
-        host = host_name(headers.get(b"host", b"").decode("latin-1"))
-        method = scope.get("method", "GET")
-        path = scope["path"]
-        if scope["type"] == "websocket":
-            await send({"type": "websocket.close", "code": 1008})
-            return
-        if host not in self.allowed_hosts:
-            log.warning("refused a request for host %r", host[:100])
-            await _reply(send, 421, "This server does not serve that host name.")
-            return
-        if path.rstrip("/").endswith("/upload"):
-            await _reply(send, 403, "This app accepts no uploads.")
-            return
-        allowed = _ALLOWED.get(method)
-        if allowed is None or not allowed.fullmatch(path):
-            await _reply(send, 404, "Not found.")
-            return
-        length = headers.get(b"content-length", b"0")
-        if not length.isdigit() or int(length) > MAX_BODY_BYTES:
-            await _reply(send, 413, f"The request body is over the {MAX_BODY_BYTES:,}-byte limit.")
-            return
-        await self.app(scope, _bounded(receive), _with_headers(send))
-
-
-def _bounded(receive):
-    """`receive` that stops a chunked body (no Content-Length) once it passes MAX_BODY_BYTES."""
-    seen = 0
-
-    async def wrapped():
-        nonlocal seen
-        message = await receive()
-        if message["type"] == "http.request":
-            seen += len(message.get("body", b""))
-            if seen > MAX_BODY_BYTES:
-                return {"type": "http.disconnect"}
-        return message
-
-    return wrapped
-
-
-def _with_headers(send):
-    async def wrapped(message):
-        if message["type"] == "http.response.start":
-            present = {name.lower() for name, _ in message.get("headers", [])}
-            extra = [(k, v) for k, v in SECURITY_HEADERS if k not in present]
-            message = dict(message, headers=list(message.get("headers", [])) + extra)
-        await send(message)
-
-    return wrapped
-
-
-async def _reply(send, status: int, text: str) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"text/plain; charset=utf-8"), *SECURITY_HEADERS],
-        }
-    )
-    await send({"type": "http.response.body", "body": text.encode("utf-8")})
+# Sessions whose state Gradio keeps, and events it keeps for its analytics. Each `/ask` call is a new
+# session holding a copy of the page's config; Gradio's defaults (10,000 each) let the app grow by
+# about 60 MB per 1,000 requests before levelling off (docs/performance.md, "Soak").
+STATE_SESSIONS = 1_000
+ANALYTICS_EVENTS = 1_000
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -204,6 +79,25 @@ def allowed_hosts(args: argparse.Namespace) -> tuple[str, ...]:
     extra = [host_name(h) for h in args.allowed_host]
     bound = [] if args.host in ("0.0.0.0", "::", "") else [host_name(args.host)]
     return tuple(dict.fromkeys([*LOCAL_HOSTS, *bound, *extra]))
+
+
+def forget_finished_sessions(demo) -> int:
+    """Drop Gradio's message queue and event-id set of every session it has already evicted from its
+    state (the oldest beyond STATE_SESSIONS) that has nothing pending: Gradio 6 never drops them for
+    `/gradio_api/call/` requests, so each `/ask` call left about 10 KB behind for good."""
+    queue = demo._queue
+    live = demo.server_app.state_holder.session_data
+    stale = [
+        session
+        for session, messages in list(queue.pending_messages_per_session.items())
+        if session not in live
+        and messages.empty()
+        and not any(e in queue.event_ids_to_events for e in queue.pending_event_ids_session.get(session, ()))
+    ]
+    for session in stale:
+        queue.pending_messages_per_session.pop(session, None)
+        queue.pending_event_ids_session.pop(session, None)
+    return len(stale)
 
 
 def friendly(exc: MsiqaError) -> str:
@@ -392,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from msiqa.web.render import APP_CSS, APP_HEAD
 
+    os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", str(ANALYTICS_EVENTS))  # read by demo.queue
     demo = build_demo(engine)
     demo.queue(max_size=QUEUE_MAX_SIZE, default_concurrency_limit=CONCURRENCY, api_open=False)
     theme = gr.themes.Soft(
@@ -411,7 +306,16 @@ def main(argv: list[str] | None = None) -> int:
         blocked_paths=[str(engine.settings.seeds_dir), str(engine.settings.index_dir)],
         footer_links=["api"],
         quiet=True,
-        app_kwargs={"middleware": [Middleware(HttpGuard, allowed_hosts=allowed_hosts(args))]},
+        state_session_capacity=STATE_SESSIONS,
+        app_kwargs={
+            "middleware": [
+                Middleware(
+                    HttpGuard,
+                    allowed_hosts=allowed_hosts(args),
+                    housekeeping=lambda: forget_finished_sessions(demo),
+                )
+            ]
+        },
         theme=theme,
         css=APP_CSS,
         head=APP_HEAD,
