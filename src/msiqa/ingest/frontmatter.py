@@ -36,6 +36,15 @@ class _NoAliasLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+# An ATX heading ("## Findings ##"): its marks are markup, not words a reader would quote.
+_MD_HEADING = re.compile(r"^[ ]{0,3}#{1,6}[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)
+
+
+def strip_markdown_headings(body: str) -> str:
+    """Markdown headings without their `#` marks: the document text is what a reader sees."""
+    return _MD_HEADING.sub(lambda m: m.group(1), body)
+
+
 def slugify(name: str) -> str:
     """A lower-case ASCII id for a file name: non-Latin scripts are transliterated (anyascii), and a
     name with nothing left after that gets `doc-` and a short hash of the name."""
@@ -85,6 +94,8 @@ def parse_seed(raw: str, path: Path) -> Document:
     if match:
         meta = read_front_matter(match.group(1))
         body = raw[match.end() :]
+    if path.suffix.lower() == ".md":
+        body = strip_markdown_headings(body)
     if not body.strip():
         raise ValueError("the file has no text")
     first_line = next((line.strip() for line in body.splitlines() if line.strip()), path.stem)
