@@ -31,7 +31,10 @@ _ALLOWED = {
         r"|/gradio_api/info/?|/gradio_api/heartbeat/[\w-]+|/gradio_api/queue/data|/gradio_api/startup-events"
         r"|/gradio_api/call/(?:v2/)?ask/[\w-]+"
     ),
-    "POST": re.compile(r"/gradio_api/queue/join|/gradio_api/cancel|/gradio_api/call/(?:v2/)?ask/?"),
+    # run/predict: the page's unqueued events (an example picked, a new conversation)
+    "POST": re.compile(
+        r"/gradio_api/queue/join|/gradio_api/cancel|/gradio_api/run/predict|/gradio_api/call/(?:v2/)?ask/?"
+    ),
 }
 _ALLOWED["HEAD"] = _ALLOWED["GET"]
 
