@@ -33,7 +33,7 @@ _WHAT_IS_MISSING = {
 }
 _AUXILIARY = re.compile(
     r"^(?:who|whom|whose|which|what|where|when|how many|how much)(?:\s+\w+)?\s+"
-    r"(?:did|does|do|is|was|were|are|has|have|had|can|could|will|would|should)\b",
+    r"(?:did|does|do|has|have|had|can|could|will|would|should)\b",
     re.I,
 )
 _WH_START = re.compile(r"^(?:who|whom|whose|which|what|where|when|how many|how much)\b", re.I)
