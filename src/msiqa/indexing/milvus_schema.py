@@ -51,7 +51,13 @@ def connect(uri: str) -> object:
     try:
         return MilvusClient(uri=uri, timeout=30)
     except (MilvusException, OSError, RuntimeError) as exc:
-        raise StoreUnavailable(f"Cannot open Milvus at {uri}: {exc}") from exc
+        hint = (
+            " A Milvus Lite file is open in one process at a time: stop the other msiqa using it, or serve "
+            f"it with: milvus-lite server --data-dir {uri} --port 19530"
+            if uri.endswith(".db")
+            else ""
+        )
+        raise StoreUnavailable(f"Cannot open Milvus at {uri}: {getattr(exc, 'message', exc)}.{hint}") from exc
 
 
 def milvus_errors(uri: str):
