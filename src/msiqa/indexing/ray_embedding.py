@@ -13,7 +13,6 @@ Deliberately left out: chunking (done once, on the driver) and the query-time em
 from __future__ import annotations
 
 import logging
-import os
 
 import numpy as np
 
@@ -48,9 +47,8 @@ def start_ray(address: str, num_cpus: int | None = None) -> None:
     if ray.is_initialized():
         return
     kwargs: dict = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
-    if address == "local":
-        env = {"PYTHONPATH": os.environ["PYTHONPATH"]} if os.environ.get("PYTHONPATH") else {}
-        ray.init(num_cpus=num_cpus, runtime_env={"env_vars": env} if env else None, **kwargs)
+    if address == "local":  # the workers inherit this process's environment (PYTHONPATH included)
+        ray.init(num_cpus=num_cpus, **kwargs)
     else:
         try:
             ray.init(address=address, **kwargs)
