@@ -119,8 +119,11 @@ def configure_runtime(verbose: bool) -> None:
     # Milvus Lite's in-process gRPC server logs a traceback for each RPC it lacks (AllocTimestamp, which
     # pymilvus's query iterator tries before falling back to a client-side timestamp).
     logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
-    # ...and pymilvus warns about the fallback (its own logging set-up on import resets "pymilvus")
-    logging.getLogger("pymilvus.client.iterator.query_iterator").setLevel(logging.ERROR)
+    # ...and pymilvus warns about the fallback. pymilvus configures logging when imported (later, lazily),
+    # which resets its loggers' levels but keeps their filters.
+    logging.getLogger("pymilvus.client.iterator.query_iterator").addFilter(
+        lambda record: record.levelno >= logging.ERROR
+    )
     # A locked Milvus Lite file: msiqa's one-line StoreUnavailable says it, without milvus_lite's traceback.
     logging.getLogger("milvus_lite").setLevel(logging.CRITICAL)
     for parser_log in ("pypdf", "trafilatura", "htmldate"):  # their warnings repeat what a skip reason says
