@@ -87,8 +87,12 @@ def build_embedder(args: argparse.Namespace, settings: Settings):
 
     files = verify_model(settings.model, settings.model_sha256)
     start_ray(address)
-    if not getattr(args, "verbose", False):  # Ray Data reports each dataset's progress at INFO
-        logging.getLogger("ray.data").setLevel(logging.WARNING)
+    if not getattr(args, "verbose", False):  # Ray Data reports each dataset's progress on stderr at INFO
+        import ray.data  # noqa: F401  (sets up its loggers when imported)
+
+        for handler in logging.getLogger("ray.data").handlers:
+            if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
+                handler.setLevel(logging.WARNING)
     dim = load_embedder(settings.model, files.weights_sha256, "cpu").dim
     return RayEmbedder(files, dim, settings.device, args.ray_actors)
 
