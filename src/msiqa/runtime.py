@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 from msiqa.config import PROJECT_ROOT, Settings
+from msiqa.errors import MsiqaError
 
 
 def common_parser() -> argparse.ArgumentParser:
@@ -85,6 +86,9 @@ def build_embedder(args: argparse.Namespace, settings: Settings):
         return load_embedder(settings.model, settings.model_sha256, settings.device)
     from msiqa.indexing.ray_embedding import RayEmbedder, start_ray
 
+    if args.ray_actors is not None and args.ray_actors < 1:
+        raise MsiqaError(f"--ray-actors must be 1 or more, not {args.ray_actors}.")
+
     files = verify_model(settings.model, settings.model_sha256)
     start_ray(address)
     if not getattr(args, "verbose", False):  # Ray Data reports each dataset's progress on stderr at INFO
@@ -117,7 +121,6 @@ def configure_runtime(verbose: bool) -> None:
         "transformers",
         "httpx",
         "pymilvus",
-        "milvus_lite",
     ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # Milvus Lite's in-process gRPC server logs a traceback for each RPC it lacks (AllocTimestamp, which
