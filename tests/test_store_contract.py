@@ -6,7 +6,6 @@ and ranks, never on raw scores."""
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -37,7 +36,13 @@ DOCS = {
     "report abuse. Workers elected their own monitors and growers pay a penny more per pound.\n",
 }
 NEW_DOC = {"cobalt.txt": "Cobalt\n\nArtisanal cobalt miners in Katanga are paid by the sack.\n"}
-STORES = ["faiss", "milvus-lite", "milvus-server", "milvus-env"]
+STORES = [
+    "faiss",
+    *(
+        pytest.param(kind, marks=pytest.mark.milvus)
+        for kind in ("milvus-lite", "milvus-server", "milvus-env")
+    ),
+]
 
 
 def free_port() -> int:
@@ -98,12 +103,10 @@ def store_settings(kind: str, root: Path, request) -> Settings:
     return base.with_(milvus_uri=uri, collection=collection)
 
 
-@pytest.fixture(params=STORES, ids=STORES)
+@pytest.fixture(params=STORES)
 def built(request, tmp_path, embedder):
     """(settings, open engine) for a fresh store of kind `request.param` holding DOCS."""
     kind = request.param
-    if kind != "faiss":
-        request.applymarker(pytest.mark.milvus)
     settings = store_settings(kind, tmp_path, request)
     build_index(settings, embedder)
     yield settings, Engine(settings, embedder, store_api.load(settings))
