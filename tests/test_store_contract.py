@@ -27,7 +27,8 @@ pytestmark = pytest.mark.slow
 
 DOCS = {
     "kp.txt": "---\nkind: report\n---\nThe Kimberley Process\n\n"
-    "The Kimberley Process certifies rough diamonds. Critics say its definition of conflict diamonds is far too narrow, because it covers only rebel "
+    "The Kimberley Process certifies rough diamonds. Critics say its definition of conflict diamonds "
+    "is far too narrow, because it covers only rebel "
     "groups and ignores abuses by governments.\n\nDiamond miners in Marange were shot by soldiers.\n",
     "eiti.txt": "---\nkind: blog post\n---\nThe EITI\n\nThe Extractive Industries Transparency Initiative "
     "(EITI) publishes payments that oil, gas and mining companies make to governments.\n\nCivil society "
