@@ -32,6 +32,11 @@ TERMS_MAX_BYTES = 65_535
 BM25_PARAMS = {"bm25_k1": 1.5, "bm25_b": 0.75}  # bm25s's defaults (Lucene form), so both stores agree
 HNSW_PARAMS = {"M": 16, "efConstruction": 200}
 MANIFEST_KEY = "manifest"
+# pymilvus pings an idle channel every 10 s; a gRPC server with default settings (milvus-lite server,
+# in-process or not) allows one ping per 5 minutes and answers more with GOAWAY "too_many_pings", which
+# broke the next call after a minutes-long embedding. Ping no more often than that; a connection of
+# its own per client (`dedicated`), not one shared through pymilvus's connection manager.
+GRPC_OPTIONS = {"grpc.keepalive_time_ms": 300_000, "grpc.keepalive_permit_without_calls": False}
 
 
 def connect(uri: str) -> object:
@@ -49,7 +54,7 @@ def connect(uri: str) -> object:
     if uri.endswith(".db"):
         Path(uri).expanduser().parent.mkdir(parents=True, exist_ok=True)
     try:
-        return MilvusClient(uri=uri, timeout=30)
+        return MilvusClient(uri=uri, timeout=30, dedicated=True, grpc_options=GRPC_OPTIONS)
     except (MilvusException, OSError, RuntimeError) as exc:
         hint = (
             " A Milvus Lite file is open in one process at a time: stop the other msiqa using it, or serve "
