@@ -1,5 +1,5 @@
-"""Text seeds: optional YAML front matter (id, title, author, kind, publisher, series, date) between
-`---` lines, then the body, kept byte for byte as the document text."""
+"""Text seeds: optional YAML front matter (id, title, author, kind, publisher, series, date, url,
+year) between `---` lines, then the body, kept byte for byte as the document text."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import yaml
 from msiqa.types import Document
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n", re.DOTALL)
-_META_KEYS = ("title", "author", "kind", "publisher", "series", "date")
+_META_KEYS = ("title", "author", "kind", "publisher", "series", "date", "url", "year")
 
 
 def slugify(name: str) -> str:
@@ -48,5 +48,7 @@ def parse_seed(raw: str, path: Path) -> Document:
         publisher=values["publisher"],
         series=values["series"],
         date=values["date"],
+        url=values["url"],
+        year=values["year"],
         content_hash=hashlib.sha256(body.encode("utf-8")).hexdigest(),
     )
