@@ -44,9 +44,16 @@ def launch_browser(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
-def open_page(browser, url: str, width: int = 1280, height: int = 900):
-    """A page on `url` where every request not to 127.0.0.1 is blocked and recorded in `page.blocked`."""
-    page = browser.new_page(viewport={"width": width, "height": height})
+def open_page(browser, url: str, width: int = 1280, height: int = 900, touch: bool = False):
+    """A page on `url` (in its own context, allowed to read the clipboard; a phone-like touch screen when
+    `touch`) where every request not to 127.0.0.1 is blocked and recorded in `page.blocked`."""
+    context = browser.new_context(
+        viewport={"width": width, "height": height},
+        has_touch=touch,
+        is_mobile=touch,
+        permissions=["clipboard-read", "clipboard-write"],
+    )
+    page = context.new_page()
     page.blocked = []
     page.dialogs = []
     page.errors = []
