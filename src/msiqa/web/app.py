@@ -190,11 +190,15 @@ def build_demo(engine):
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     configure_runtime(args.verbose)
+    from msiqa.web.building import BuildingNotice
+
+    notice = BuildingNotice(args.host, args.port)  # the page says the index is building until launch
     try:
         from msiqa.engine import Engine
 
         engine = Engine.open(settings_from(args), rebuild=not args.no_rebuild)
     except MsiqaError as exc:
+        notice.stop()
         print(f"msiqa: {exc}", file=sys.stderr)
         return 2
     import gradio as gr
@@ -208,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"]
     )
     print(f"msiqa: serving on http://{args.host}:{args.port}", file=sys.stderr)
+    notice.stop()
     demo.launch(
         server_name=args.host,
         server_port=args.port,
