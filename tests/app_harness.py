@@ -1,6 +1,6 @@
 """Start `app.py` in a subprocess on a free port and drive it with Debian's chromium through playwright.
 
-Used by tests/test_app_*.py. Run directly to refresh the README screenshots from a real session:
+Used by tests/test_app_*.py. Run directly to refresh the screenshots in docs/ from a real session:
     HF_HUB_OFFLINE=1 .venv/bin/python tests/app_harness.py docs/
 """
 
@@ -105,8 +105,7 @@ def screenshots(out_dir: Path) -> None:
                 ask(page, KP)
                 page.locator("#msiqa-chat a[href^='#src-']").first.click()
                 page.wait_for_timeout(900)
-                page.evaluate("""() => { window.scrollTo(0, 0);  // and every scrolled container above the chat
-                    for (let e = document.getElementById('msiqa-chat'); e; e = e.parentElement) e.scrollTop = 0; }""")
+                page.evaluate("window.scrollTo(0, 0)")
                 page.wait_for_timeout(300)
                 if width < 600:  # the question, the answer and the first highlighted source, stacked
                     page.screenshot(
@@ -116,7 +115,13 @@ def screenshots(out_dir: Path) -> None:
                     )
                 else:
                     page.screenshot(path=str(out_dir / name))
-                page.close()
+                page.context.close()
+            page = open_page(browser, url, 1280, 860)  # "Read in document": the quote marked in place
+            ask(page, KP)
+            page.locator("#msiqa-sources details[open] a.msiqa-read").nth(1).click()
+            page.wait_for_selector("#msiqa-docs mark.msiqa-hl", timeout=5000)
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(out_dir / "screenshot-document.png"))
             browser.close()
 
 
@@ -124,4 +129,4 @@ if __name__ == "__main__":
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs")
     target.mkdir(parents=True, exist_ok=True)
     screenshots(target)
-    print(f"wrote {target / 'screenshot.png'} and {target / 'screenshot-phone.png'}")
+    print(f"wrote screenshot.png, screenshot-phone.png and screenshot-document.png in {target}")

@@ -12,8 +12,9 @@ import httpx
 import psutil
 import pytest
 from app_harness import KP, running_app
-from benchmarks.bench import AppServer
 from conftest import SEEDS
+
+from benchmarks.bench import AppServer
 
 
 @pytest.fixture(scope="module")

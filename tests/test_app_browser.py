@@ -205,6 +205,21 @@ def test_hostile_question_is_shown_as_text(page):
     assert page.locator('#msiqa-chat img[src="x"], #msiqa-chat script').count() == 0
 
 
+def test_filters_are_shown_on_the_answer_and_clear_in_one_click(page):
+    page.get_by_text("Advanced").click()
+    page.locator("#msiqa-kind-filter input").click()
+    page.get_by_role("option", name="blog post").click()
+    page.keyboard.press("Escape")
+    notice = page.locator(".msiqa-filters")
+    notice.wait_for(state="visible", timeout=5000)
+    assert "blog post" in notice.inner_text()
+    reply = ask(page, KP)
+    assert "blog post" in reply.inner_text()  # the answer says which filter was on
+    page.locator("#msiqa-clear-filters").click()
+    notice.wait_for(state="hidden", timeout=5000)
+    assert "blog post" not in page.locator("#msiqa-kind-filter").inner_text()
+
+
 def test_phone_width_answer_uses_the_width_and_sources_follow_it(browser, app_url):
     page = open_page(browser, app_url, width=390, height=844, touch=True)
     reply = ask(page, KP)
@@ -390,7 +405,8 @@ OVERLAPS = """() => {
       const s = getComputedStyle(p);
       if (s.overflowX === 'visible' && s.overflowY === 'visible') continue;
       const c = p.getBoundingClientRect();
-      r = { l: Math.max(r.l, c.left), t: Math.max(r.t, c.top), r: Math.min(r.r, c.right), b: Math.min(r.b, c.bottom) };
+      r = { l: Math.max(r.l, c.left), t: Math.max(r.t, c.top),
+            r: Math.min(r.r, c.right), b: Math.min(r.b, c.bottom) };
     }
     return r.r - r.l > 1 && r.b - r.t > 1 ? r : null;
   };
@@ -398,10 +414,13 @@ OVERLAPS = """() => {
   const pick = (sel) => [...document.querySelectorAll(sel)].filter((e) => e.checkVisibility())
     .map((e) => [e, visible(e)]).filter(([, r]) => r);
   const chrome = pick('footer, [data-testid="block-label"], .msiqa-right > div:first-child');
-  const text = pick('#msiqa-chat .message, #msiqa-sources article, #msiqa-docs p.msiqa-p, .msiqa-turn > summary');
+  const text = pick('#msiqa-chat .message, #msiqa-sources article, #msiqa-docs p.msiqa-p, '
+    + '.msiqa-turn > summary');
   const found = [];
   for (const [c, rc] of chrome) for (const [t, rt] of text)
-    if (!c.contains(t) && !t.contains(c) && over(rc, rt)) found.push(`${c.tagName}.${c.className} over ${t.tagName}.${t.className}`);
+    if (!c.contains(t) && !t.contains(c) && over(rc, rt)) {
+      found.push(`${c.tagName}.${c.className} over ${t.tagName}.${t.className}`);
+    }
   return found.slice(0, 5);
 }"""
 

@@ -20,7 +20,8 @@ APP_CSS = """
 .msiqa-para mark, mark.msiqa-hl { background: #fde68a; color: #1f2937; padding: 0 .1em; border-radius: 3px; }
 .msiqa-actions { display: flex; gap: .8rem; align-items: center; flex-wrap: wrap; font-size: .9em; }
 .msiqa-copy { border: 1px solid var(--border-color-primary); border-radius: 6px;
-  padding: .15rem .6rem; font-size: .85rem; font-weight: 500; background: var(--button-secondary-background-fill);
+  padding: .15rem .6rem; font-size: .85rem; font-weight: 500;
+    background: var(--button-secondary-background-fill);
   cursor: pointer; }
 .msiqa-turn-tools { margin: 0 0 1rem; }
 #msiqa-chat a[href^="#src-"] { font-weight: 700; text-decoration: none; color: var(--color-accent);
@@ -32,19 +33,23 @@ APP_CSS = """
 .msiqa-flash { box-shadow: 0 0 0 3px var(--color-accent); }
 .msiqa-empty { color: var(--body-text-color-subdued); padding: .5rem; }
 .msiqa-docbar { position: sticky; top: 0; z-index: 3; display: flex; gap: 1.2rem; align-items: center;
-  height: 2.4rem; background: var(--background-fill-primary); border-bottom: 1px solid var(--border-color-primary); }
+  height: 2.4rem; background: var(--background-fill-primary);
+    border-bottom: 1px solid var(--border-color-primary); }
 .msiqa-docbar a { font-weight: 600; }
 .msiqa-doc { margin: 0 0 2.5rem; max-width: 46rem; scroll-margin-top: 2.6rem; }
 .msiqa-doc > h2.msiqa-doc-title { position: sticky; top: 2.4rem; z-index: 2; margin: 0; padding: .4rem 0;
   background: var(--background-fill-primary); font-size: 1.15rem; line-height: 1.3; }
 .msiqa-p { line-height: 1.6; overflow-wrap: anywhere; scroll-margin-top: 7rem; }
 .msiqa-h { font-weight: 700; }
-.msiqa-pn { font-size: .75em; color: var(--body-text-color-subdued); text-decoration: none; margin-right: .3em; }
+.msiqa-pn { font-size: .75em; color: var(--body-text-color-subdued); text-decoration: none;
+  margin-right: .3em; }
 .msiqa-toc li { margin: .2rem 0; }
-.msiqa-examples button { flex: 0 1 auto !important; min-width: 0 !important; white-space: normal; text-align: left; }
+.msiqa-examples button { flex: 0 1 auto !important; min-width: 0 !important; white-space: normal;
+  text-align: left; }
 @media (max-width: 640px) {
   #msiqa-chat { height: auto !important; max-height: none !important; overflow: visible !important; }
-  #msiqa-chat .bubble-wrap { height: auto !important; max-height: none !important; overflow: visible !important; }
+  #msiqa-chat .bubble-wrap { height: auto !important; max-height: none !important;
+    overflow: visible !important; }
   #msiqa-chat .message-row, #msiqa-chat .message, #msiqa-chat .flex-wrap { max-width: 100% !important;
     width: 100% !important; margin-left: 0 !important; margin-right: 0 !important; }
   .msiqa-main { flex-direction: column !important; }
@@ -52,7 +57,8 @@ APP_CSS = """
   .msiqa-left > * { width: 100%; }
   .msiqa-doc > h2.msiqa-doc-title { font-size: 1rem; }
   #msiqa-chat { order: 1; } .msiqa-left > :has(#msiqa-question) { order: 2; } .msiqa-examples { order: 3; }
-  .msiqa-filters { order: 4; } .msiqa-right { order: 5; } .msiqa-advanced { order: 6; } .msiqa-new { order: 7; }
+  .msiqa-filters { order: 4; } .msiqa-right { order: 5; } .msiqa-advanced { order: 6; } .msiqa-new {
+    order: 7; }
 }
 """
 
@@ -70,7 +76,8 @@ APP_HEAD = """<script>
     const b = [...document.querySelectorAll('button[role="tab"]')].find((x) => x.textContent.trim() === name);
     if (b && b.getAttribute('aria-selected') !== 'true') b.click();
   };
-  const flash = (el) => { el.classList.remove('msiqa-flash'); void el.offsetWidth; el.classList.add('msiqa-flash');
+  const flash = (el) => { el.classList.remove('msiqa-flash'); void el.offsetWidth;
+    el.classList.add('msiqa-flash');
     setTimeout(() => el.classList.remove('msiqa-flash'), 2500); };
   const when = (id, tries, then) => {
     const el = document.getElementById(id);
@@ -82,12 +89,15 @@ APP_HEAD = """<script>
     (el.querySelector('mark') || el).scrollIntoView({ behavior: 'smooth', block: 'center' }); flash(el);
   });
   const unmark = () => document.querySelectorAll('mark.msiqa-hl').forEach((m) => {
-    const p = m.parentNode; while (m.firstChild) p.insertBefore(m.firstChild, m); m.remove(); p.normalize(); });
+    const p = m.parentNode; while (m.firstChild) p.insertBefore(m.firstChild, m); m.remove(); p.normalize();
+      });
   const point = (span, offset) => {  // (node, offset) of a character offset in a paragraph; <br> is one "\\n"
     let left = offset;
     for (const n of span.childNodes) {
       const len = n.nodeType === 3 ? n.length : 1;
-      if (left <= len) return n.nodeType === 3 ? [n, left] : [span, [...span.childNodes].indexOf(n) + (left ? 1 : 0)];
+      if (left <= len) {
+        return n.nodeType === 3 ? [n, left] : [span, [...span.childNodes].indexOf(n) + (left ? 1 : 0)];
+      }
       left -= len;
     }
     return [span, span.childNodes.length];
@@ -118,7 +128,8 @@ APP_HEAD = """<script>
   };
   const goBack = () => {
     tab('Ask');
-    if (!back) { when('msiqa-question', 40, (q) => { q.scrollIntoView({ block: 'center' }); q.querySelector('textarea')?.focus(); }); return; }
+    if (!back) { when('msiqa-question', 40, (q) => { q.scrollIntoView({ block: 'center' });
+      q.querySelector('textarea')?.focus(); }); return; }
     const { el, id } = back;
     setTimeout(() => {
       const target = el.isConnected ? el : (id && document.getElementById(id));
@@ -131,9 +142,12 @@ APP_HEAD = """<script>
   const copy = (text, button) => {
     const done = () => { if (!button.classList.contains('msiqa-copy')) return; const old = button.textContent;
       button.textContent = 'Copied ✓'; setTimeout(() => { button.textContent = old; }, 1500); };
-    const fallback = () => { const t = document.createElement('textarea'); t.value = text; document.body.appendChild(t);
+    const fallback = () => { const t = document.createElement('textarea'); t.value = text;
+      document.body.appendChild(t);
       t.select(); try { document.execCommand('copy'); done(); } finally { t.remove(); } };
-    if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(done, fallback);
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, fallback);
+    }
     else fallback();
   };
   const chatCopy = (button) => {  // the chat's copy button: plain text, never escaped Markdown
@@ -154,13 +168,16 @@ APP_HEAD = """<script>
     if (button) { ev.preventDefault(); copy(button.dataset.copy || '', button); return; }
     const own = t.closest('#msiqa-chat .message-buttons button[aria-label="Copy message"]');
     if (own && chatCopy(own)) { ev.preventDefault(); ev.stopPropagation(); return; }
-    const a = t.closest('a[href^="#src-"], a[href^="#hit-"], a[href^="#doc-"], a[href^="#turn-"], a.msiqa-back, a.msiqa-ask, a.msiqa-tocl');
+    const a = t.closest('a[href^="#src-"], a[href^="#hit-"], a[href^="#doc-"], a[href^="#turn-"], '
+      + 'a.msiqa-back, a.msiqa-ask, a.msiqa-tocl');
     if (!a) return;
     ev.preventDefault(); ev.stopPropagation();
     if (a.classList.contains('msiqa-back')) { goBack(); return; }
     if (a.classList.contains('msiqa-ask')) {
-      const q = document.getElementById('msiqa-question'); q.scrollIntoView({ block: 'center' }); q.querySelector('textarea')?.focus(); return; }
-    if (a.classList.contains('msiqa-tocl')) { document.getElementById('msiqa-toc')?.scrollIntoView({ block: 'start' }); return; }
+      const q = document.getElementById('msiqa-question'); q.scrollIntoView({ block: 'center' });
+        q.querySelector('textarea')?.focus(); return; }
+    if (a.classList.contains('msiqa-tocl')) { document.getElementById('msiqa-toc')?.scrollIntoView({
+      block: 'start' }); return; }
     const id = a.getAttribute('href').slice(1);
     if (id.startsWith('doc-')) {
       if (a.closest('#msiqa-docs')) { when(id, 5, (el) => el.scrollIntoView({ block: 'start' })); return; }

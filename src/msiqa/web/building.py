@@ -19,14 +19,16 @@ log = logging.getLogger("msiqa.app")
 
 NOTICE_HTML = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>msiqa · starting</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#1f2937}
-.bar{height:6px;background:#e5e7eb;border-radius:3px;overflow:hidden}.bar i{display:block;height:100%;width:30%;
-background:#6366f1;animation:s 1.6s ease-in-out infinite}@keyframes s{0%{margin-left:-30%}100%{margin-left:100%}}
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;
+color:#1f2937}.bar{height:6px;background:#e5e7eb;border-radius:3px;overflow:hidden}
+.bar i{display:block;height:100%;width:30%;background:#6366f1;animation:s 1.6s ease-in-out infinite}
+@keyframes s{0%{margin-left:-30%}100%{margin-left:100%}}
 </style></head><body><h1>msiqa is getting ready</h1>
 <p id="msiqa-building">Building the search index of the documents. On a first start this takes about a
 minute; this page opens the app by itself when it is ready.</p><div class="bar"><i></i></div>
 <p><small>Waiting for <span id="t">ELAPSED</span> s.</small></p>
-<script>(() => { let s = ELAPSED; setInterval(() => { document.getElementById('t').textContent = ++s; }, 1000);
+<script>(() => { let s = ELAPSED; setInterval(() => { document.getElementById('t').textContent = ++s;
+  }, 1000);
 const poll = () => fetch('/gradio_api/info', { cache: 'no-store' })
   .then((r) => { if (r.ok) location.reload(); else setTimeout(poll, 1500); }, () => setTimeout(poll, 1500));
 setTimeout(poll, 1500); })();</script></body></html>"""

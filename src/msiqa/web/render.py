@@ -170,8 +170,8 @@ def closest_card(h: Mapping, doc: Document | None, turn: int) -> str:
         f'<header><span class="msiqa-tag">not an answer</span> <strong>{esc(h["title"])}</strong></header>'
         f'<div class="msiqa-meta">{_meta(doc, h, h.get("paragraph"))}</div>'
         f'<p class="msiqa-para">{esc(h["text"]).replace(chr(10), "<br>")}</p>'
-        f'<div class="msiqa-actions"><a class="msiqa-read" href="#{doc_anchor(h["doc_id"], h.get("paragraph"))}">'
-        f"Read in document</a></div></article>"
+        f'<div class="msiqa-actions"><a class="msiqa-read" '
+        f'href="#{doc_anchor(h["doc_id"], h.get("paragraph"))}">Read in document</a></div></article>'
     )
 
 
@@ -190,7 +190,8 @@ def turn_html(answer: Mapping, turn: int, documents: Mapping[str, Document], lat
         cards = [citation_card(c, documents.get(c["doc_id"]), turn) for c in answer["citations"]]
     summary = f"<summary>Sources for “{esc(question)}”</summary>"
     tools = (
-        f'<div class="msiqa-actions msiqa-turn-tools"><button type="button" class="msiqa-copy msiqa-copy-answer" '
+        '<div class="msiqa-actions msiqa-turn-tools">'
+        f'<button type="button" class="msiqa-copy msiqa-copy-answer" '
         f'data-copy="{esc(answer_text(answer, documents))}">Copy answer</button> '
         '<a class="msiqa-ask" href="#msiqa-question">↑ Ask another question</a></div>'
     )
@@ -231,7 +232,8 @@ def document_html(doc: Document) -> str:
     link = f' · <span class="msiqa-url">{esc(doc.url)}</span>' if doc.url else ""
     meta = " · ".join(esc(i) for i in (doc.author, doc.kind, _when(doc)) if i)
     return (
-        f'<article class="msiqa-doc" id="{doc_anchor(doc.doc_id)}"><h2 class="msiqa-doc-title">{esc(doc.title)}</h2>'
+        f'<article class="msiqa-doc" id="{doc_anchor(doc.doc_id)}">'
+        f'<h2 class="msiqa-doc-title">{esc(doc.title)}</h2>'
         f'<div class="msiqa-meta">{meta}{" · " + extra if extra else ""}{link}</div>'
         f"{''.join(paras)}</article>"
     )
@@ -246,7 +248,8 @@ def documents_html(documents: Mapping[str, Document]) -> str:
         for d in documents.values()
     )
     bar = (
-        '<div class="msiqa-docbar"><a class="msiqa-back" href="#msiqa-question" hidden>← Back to the answer</a>'
+        '<div class="msiqa-docbar">'
+        '<a class="msiqa-back" href="#msiqa-question" hidden>← Back to the answer</a>'
         '<a class="msiqa-tocl" href="#msiqa-toc">Contents</a></div>'
     )
     return f'{bar}<nav class="msiqa-toc" id="msiqa-toc"><h2>Contents</h2><ol>{toc}</ol></nav>' + "".join(
