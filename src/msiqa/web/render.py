@@ -97,7 +97,7 @@ def highlighted_paragraph(doc: Document, start: int, end: int) -> str:
 
 def _meta(doc: Document | None, fallback: Mapping, paragraph: int | None) -> str:
     get = (lambda k: getattr(doc, k)) if doc is not None else fallback.get
-    items = [get("author"), get("kind"), get("date") or "undated"]
+    items = [get("author"), get("kind"), get("date") or get("year") or "undated"]
     if paragraph is not None:
         items.append(f"¶ {paragraph}")
     return " · ".join(esc(i) for i in items if i)
