@@ -327,6 +327,27 @@ def test_wheel_and_touch_reach_every_card_every_paragraph_and_the_question_box(b
     page.context.close()
 
 
+def test_keyboard_reaches_the_last_card_and_the_last_paragraph_and_home_returns(page):
+    for question in THREE[:2]:
+        ask(page, question)
+    page.locator("h2").first.click()  # focus the page itself, not the question box
+    last_card = page.locator("#msiqa-sources details[open] article.msiqa-src").last.locator(".msiqa-actions")
+    for _ in range(30):
+        if reachable(last_card):
+            break
+        page.keyboard.press("PageDown")
+        page.wait_for_timeout(150)
+    assert reachable(last_card), "PageDown does not reach the last source card"
+    page.keyboard.press("Home")
+    page.wait_for_timeout(400)
+    assert reachable(page.locator("#msiqa-question textarea")), "Home does not bring back the question box"
+    page.get_by_role("tab", name="Documents").click()
+    page.locator("#msiqa-docs h2").first.click()
+    page.keyboard.press("End")
+    page.wait_for_timeout(600)
+    assert reachable(page.locator("#msiqa-docs p.msiqa-p").last), "End does not reach the last paragraph"
+
+
 @pytest.mark.parametrize("size", ["laptop", "phone"])
 def test_read_in_document_highlights_the_quote_and_leads_back(browser, app_url, size):
     width, height = SIZES[size]
