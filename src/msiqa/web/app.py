@@ -18,9 +18,9 @@ from msiqa.errors import MsiqaError
 from msiqa.runtime import common_parser, configure_runtime, settings_from
 from msiqa.web.handlers import api_ask, filters_update, responder
 
-EXAMPLES = (  # each answered from the right passage (checked with `msiqa ask`)
+EXAMPLES = (  # each opens with the passage that answers it (checked with `msiqa ask` after the merge
+    # of the learned sentence selector; "What is the Bangladesh Accord?" no longer did, so it went)
     "Why is the Kimberley Process definition of conflict diamonds criticized?",
-    "What is the Bangladesh Accord?",
     "How did the Fair Food Program protect workers?",
     "Why are the Dutch RBC agreements not enough?",
 )
