@@ -14,7 +14,14 @@ from pathlib import Path
 
 from msiqa.config import PROJECT_ROOT, RETRIEVERS
 from msiqa.errors import MsiqaError
-from msiqa.runtime import check_request, check_top_k, common_parser, configure_runtime, settings_from
+from msiqa.runtime import (
+    build_embedder,
+    check_request,
+    check_top_k,
+    common_parser,
+    configure_runtime,
+    settings_from,
+)
 
 # C0 and C1 controls but newline and tab, lone surrogates (undecodable bytes) and bidi overrides
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
@@ -37,15 +44,15 @@ def _progress(args: argparse.Namespace) -> bool:
 
 def cmd_build(args: argparse.Namespace) -> int:
     from msiqa.engine import build_index
-    from msiqa.indexing.embedding import load_embedder
+    from msiqa.indexing.store_api import location
 
     settings = settings_from(args)
-    embedder = load_embedder(settings.model, settings.model_sha256, settings.device)
+    embedder = build_embedder(args, settings)
     report = build_index(settings, embedder, incremental=not args.full, progress=_progress(args))
     for skipped in report.skipped:
         say(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
     say(
-        f"Built {settings.index_dir}: {report.documents} documents, {report.chunks} chunks, "
+        f"Built {location(settings)}: {report.documents} documents, {report.chunks} chunks, "
         f"{report.sentences} sentences in {report.seconds:.1f}s on {settings.device}"
     )
     if report.incremental:
@@ -222,10 +229,9 @@ def _top_k(value: str) -> int | None:
 
 def cmd_add(args: argparse.Namespace) -> int:
     from msiqa.indexing.build import add_files
-    from msiqa.indexing.embedding import load_embedder
 
     settings = settings_from(args)
-    embedder = load_embedder(settings.model, settings.model_sha256, settings.device)
+    embedder = build_embedder(args, settings)
     report = add_files(settings, embedder, [p.expanduser() for p in args.paths], progress=_progress(args))
     # every file refused (none added, updated or already there): a script must not take that for success
     status = 1 if report.skipped and not (report.added or report.updated or report.unchanged) else 0

@@ -4,7 +4,8 @@ An incremental build reuses the chunks and vectors (`chunk_vectors.npy`, `senten
 document whose content hash and metadata are unchanged since the last build; only new or changed
 documents are chunked and embedded, and documents gone from `seeds/` are dropped. The reused previous
 index must have the same model weights and index parameters, else everything is rebuilt. Either way
-the result is written with `store.write_index`, so the old index stays in place until the swap.
+the result is written with `store_api.write`: the FAISS folder stays in place until the swap, a Milvus
+store gets only the rows that changed.
 `add_files` copies files into `seeds/` and rolls them back if the index update fails; it never follows a
 symbolic link and refuses, with the reason, every file the loader would not read. A build first removes
 the temporary folders that a killed build left next to the index. Long work shows tqdm bars (documents
@@ -29,15 +30,9 @@ import numpy as np
 from msiqa import __version__
 from msiqa.config import Settings
 from msiqa.errors import CorpusError, IndexCorrupt, IndexMissing
+from msiqa.indexing import store_api
 from msiqa.indexing.embedding import Embedder
-from msiqa.indexing.store import (
-    FORMAT_VERSION,
-    LoadedIndex,
-    embedding_text,
-    library_versions,
-    load_index,
-    write_index,
-)
+from msiqa.indexing.store import FORMAT_VERSION, LoadedIndex, embedding_text, library_versions
 from msiqa.ingest.chunking import blocks, chunk_document
 from msiqa.ingest.corpus import CorpusLoad, Skipped, load_corpus, seed_files, seeds_fingerprint
 from msiqa.ingest.loaders import SUFFIXES, parse_document, read_file_bytes
@@ -77,7 +72,7 @@ class AddReport:
 def previous_index(settings: Settings, embedder: Embedder) -> LoadedIndex | None:
     """The current index if its vectors can be reused (same model weights and parameters), else None."""
     try:
-        index = load_index(settings.index_dir)
+        index = store_api.load(settings)
     except (IndexMissing, IndexCorrupt) as exc:
         log.info("no reusable index (%s): building from scratch", str(exc).split(". ")[0])
         return None
@@ -214,7 +209,7 @@ def build_index(
         },
         "libraries": library_versions(),
     }
-    write_index(settings.index_dir, manifest, list(corpus.documents), chunks, chunk_vectors, sentence_vectors)
+    store_api.write(settings, manifest, list(corpus.documents), chunks, chunk_vectors, sentence_vectors)
     seconds = time.perf_counter() - started
     log.info(
         "%s index: %d documents (%d added, %d updated, %d unchanged, %d removed), %d chunks, "

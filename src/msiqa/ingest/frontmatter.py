@@ -1,5 +1,5 @@
-"""Text seeds: optional YAML front matter (id, title, author, kind, publisher, series, date) between
-`---` lines, then the body, kept byte for byte as the document text.
+"""Text seeds: optional YAML front matter (id, title, author, kind, publisher, series, date, url,
+year) between `---` lines, then the body, kept byte for byte as the document text.
 
 The header is parsed safely and bounded: at most `MAX_FRONT_MATTER_CHARS`, no YAML anchors or aliases
 (a few hundred bytes of nested aliases expand to gigabytes), plain scalar values of at most
@@ -22,7 +22,7 @@ MAX_FRONT_MATTER_CHARS = 16_384
 MAX_FIELD_CHARS = 1_000
 MAX_ID_CHARS = 100
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n", re.DOTALL)
-_META_KEYS = ("title", "author", "kind", "publisher", "series", "date")
+_META_KEYS = ("title", "author", "kind", "publisher", "series", "date", "url", "year")
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")  # what web/render.py keeps in an anchor, so anchors differ
 
 
@@ -110,5 +110,7 @@ def parse_seed(raw: str, path: Path) -> Document:
         publisher=values["publisher"],
         series=values["series"],
         date=values["date"],
+        url=values["url"],
+        year=values["year"],
         content_hash=hashlib.sha256(body.encode("utf-8")).hexdigest(),
     )
