@@ -25,14 +25,15 @@ from pathlib import Path
 
 import numpy as np
 
-from msiqa.config import PROJECT_ROOT, RETRIEVERS, Settings
+from msiqa.config import RETRIEVERS, Settings
 from msiqa.engine import Engine, build_index
 from msiqa.indexing.embedding import load_embedder
 from msiqa.indexing.store import load_index, passage_text
 
 log = logging.getLogger(__name__)
-QUESTIONS = PROJECT_ROOT / "eval" / "questions.jsonl"
-APP = PROJECT_ROOT / "app.py"
+REPO = Path(__file__).resolve().parents[1]  # benchmarks run from a source checkout
+QUESTIONS = REPO / "eval" / "questions.jsonl"
+APP = REPO / "app.py"
 
 
 @dataclass(frozen=True)

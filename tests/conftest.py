@@ -12,9 +12,10 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from msiqa.config import PROJECT_ROOT, Settings  # noqa: E402
+from msiqa.config import Settings  # noqa: E402
 
-SEEDS = PROJECT_ROOT / "seeds"
+REPO = Path(__file__).resolve().parents[1]
+SEEDS = REPO / "seeds"
 
 
 @pytest.fixture(scope="session")

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 
-from msiqa.config import PROJECT_ROOT, RETRIEVERS
+from msiqa.config import RETRIEVERS
 from msiqa.evaluation import report as eval_report
 from msiqa.evaluation.runner import (
     Gold,
@@ -29,8 +30,9 @@ from msiqa.evaluation.runner import (
 )
 from msiqa.types import Span
 
-QUESTIONS = PROJECT_ROOT / "eval" / "questions.jsonl"
-THRESHOLDS = PROJECT_ROOT / "eval" / "thresholds.json"
+REPO = Path(__file__).resolve().parents[1]
+QUESTIONS = REPO / "eval" / "questions.jsonl"
+THRESHOLDS = REPO / "eval" / "thresholds.json"
 
 
 def test_locate_ignores_whitespace_differences():

@@ -9,9 +9,9 @@ import os
 import sys
 from pathlib import Path
 
-from msiqa.config import PROJECT_ROOT, RETRIEVERS
+from msiqa.config import RETRIEVERS
 from msiqa.errors import MsiqaError
-from msiqa.runtime import common_parser, configure_runtime, settings_from
+from msiqa.runtime import common_parser, configure_runtime, home, settings_from
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -266,7 +266,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     baseline = _read_baseline(args.baseline)
     engine = Engine.open(settings_from(args))
-    questions = load_questions(args.questions, engine.index.documents)
+    questions_path = args.questions if args.questions is not None else home() / "eval" / "questions.jsonl"
+    questions = load_questions(questions_path, engine.index.documents)
     retrievers = RETRIEVERS if args.retriever == "all" else (args.retriever,)
     records = evaluate(engine, questions, retrievers, top_k=args.top_k, abstention_inputs=args.calibrate)
     result = eval_report.summarise(records, retrievers)
@@ -348,8 +349,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--questions",
         type=Path,
-        default=PROJECT_ROOT / "eval" / "questions.jsonl",
-        help="JSONL question set (default: eval/questions.jsonl)",
+        default=None,
+        help="JSONL question set (default: ./eval/questions.jsonl, or under $MSIQA_HOME when set)",
     )
     ev.add_argument(
         "--retriever",

