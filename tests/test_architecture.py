@@ -13,6 +13,7 @@ PKG = Path(__file__).resolve().parents[1] / "src" / "msiqa"
 LAYERS = {
     "types": 0,
     "errors": 0,
+    "hashing": 0,
     "config": 0,
     "ingest": 1,
     "indexing": 2,

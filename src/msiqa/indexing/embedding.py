@@ -8,7 +8,6 @@ only. Nothing is downloaded; `trust_remote_code` is never enabled.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import logging
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import Protocol
 import numpy as np
 
 from msiqa.errors import ModelError
+from msiqa.hashing import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -56,14 +56,6 @@ def resolve_model(setting: str) -> Path:
             f"No model.safetensors in {folder}. Point --model at a sentence-transformers folder."
         )
     return folder
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def verify_model(setting: str, expected_sha256: str | None) -> ModelFiles:

@@ -10,7 +10,6 @@ embedding (`indexing.py`) and deciding when to rebuild (`engine.py`).
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import logging
 import os
@@ -25,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from msiqa.errors import IndexCorrupt, IndexMissing
+from msiqa.hashing import sha256_file
 from msiqa.indexing.acronyms import corpus_acronyms, expansions
 from msiqa.types import Chunk, Document, Span
 
@@ -130,14 +130,6 @@ def library_versions() -> dict[str, str]:
         except PackageNotFoundError:
             out[name] = "not installed"
     return out
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _write_jsonl(path: Path, rows: list[dict]) -> None:
@@ -247,7 +239,7 @@ def write_index(
             faiss_index=index_params,
             acronyms=acronyms,
             files={
-                name: {"bytes": (tmp / name).stat().st_size, "sha256": _file_sha256(tmp / name)}
+                name: {"bytes": (tmp / name).stat().st_size, "sha256": sha256_file(tmp / name)}
                 for name in VERIFIED_FILES
             },
         )
@@ -288,7 +280,7 @@ def verify_files(path: Path, manifest: dict) -> None:
         file = path / name
         if not file.is_file():
             raise IndexCorrupt(f"{file} is missing. Rebuild: msiqa build --index {path}")
-        if file.stat().st_size != expected.get("bytes") or _file_sha256(file) != expected.get("sha256"):
+        if file.stat().st_size != expected.get("bytes") or sha256_file(file) != expected.get("sha256"):
             raise IndexCorrupt(
                 f"{file} is truncated or modified (size or sha256 differs from the manifest). "
                 f"Rebuild: msiqa build --index {path}"

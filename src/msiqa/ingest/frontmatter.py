@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from pathlib import Path
 
 import yaml
 
+from msiqa.hashing import sha256_text
 from msiqa.types import Document
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n", re.DOTALL)
@@ -48,5 +48,5 @@ def parse_seed(raw: str, path: Path) -> Document:
         publisher=values["publisher"],
         series=values["series"],
         date=values["date"],
-        content_hash=hashlib.sha256(body.encode("utf-8")).hexdigest(),
+        content_hash=sha256_text(body),
     )

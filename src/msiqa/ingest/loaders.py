@@ -10,19 +10,19 @@ could misquote), passwords for encrypted PDFs, and any network access (links in 
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 import re
 from pathlib import Path
 
+from msiqa.config import MAX_FILE_BYTES
+from msiqa.hashing import sha256_text
 from msiqa.ingest.frontmatter import parse_seed, slugify
 from msiqa.types import Document
 
 log = logging.getLogger(__name__)
 
 SUFFIXES = {".txt": "text", ".md": "text", ".html": "html", ".htm": "html", ".pdf": "pdf"}
-MAX_FILE_BYTES = 50 * 1024 * 1024
 # Signatures of binary formats that are sometimes renamed to .txt by mistake.
 _MAGIC = {
     b"%PDF-": "a PDF",
@@ -96,10 +96,6 @@ def _is_utf8(line: bytes) -> bool:
     return True
 
 
-def _hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def read_html(html: str, path: Path) -> Document:
     """The page's main text, one paragraph per block, with title/author/date from its metadata."""
     import trafilatura
@@ -121,7 +117,7 @@ def read_html(html: str, path: Path) -> Document:
         kind="web page",
         publisher=extracted.sitename or None,
         date=extracted.date or None,
-        content_hash=_hash(text),
+        content_hash=sha256_text(text),
     )
 
 
@@ -172,7 +168,7 @@ def read_pdf(data: bytes, path: Path) -> Document:
         author=_meta(meta, "author"),
         kind="PDF document",
         date=_pdf_date(meta),
-        content_hash=_hash(text),
+        content_hash=sha256_text(text),
         page_starts=tuple(starts),
     )
 
