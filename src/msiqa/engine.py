@@ -17,7 +17,7 @@ from msiqa.answer.compose import compose, validate_question
 from msiqa.answer.generate import LlmConfig, generate
 from msiqa.config import Settings
 from msiqa.errors import IndexCorrupt, IndexMissing, IndexStale, MsiqaError
-from msiqa.indexing.build import BuildReport, build_index  # noqa: F401  (BuildReport: re-exported for callers)
+from msiqa.indexing.build import BuildReport, build_index, staleness  # noqa: F401  (BuildReport: re-exported)
 from msiqa.indexing.embedding import Embedder, load_embedder
 from msiqa.indexing.store import LoadedIndex, load_index, read_manifest
 from msiqa.ingest.corpus import seeds_fingerprint
@@ -26,17 +26,6 @@ from msiqa.retrieval import Retrieval, Retriever
 from msiqa.types import Answer
 
 log = logging.getLogger(__name__)
-
-
-def staleness(manifest: dict, settings: Settings, seeds_hash: str, weights_sha256: str) -> str | None:
-    """Why an index no longer matches the seeds and settings, or None when it does."""
-    if manifest.get("seeds_hash") != seeds_hash:
-        return "the files in seeds/ changed since the index was built"
-    if manifest.get("model", {}).get("weights_sha256") != weights_sha256:
-        return "the embedding model weights changed"
-    if manifest.get("params") != settings.index_params():
-        return f"the index settings changed ({manifest.get('params')} -> {settings.index_params()})"
-    return None
 
 
 def ensure_index(settings: Settings, embedder: Embedder, rebuild: bool = True) -> LoadedIndex:
