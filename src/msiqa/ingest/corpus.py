@@ -21,7 +21,6 @@ from msiqa.types import Document
 log = logging.getLogger(__name__)
 
 
-
 @dataclass(frozen=True)
 class Skipped:
     path: str
