@@ -17,6 +17,7 @@ Checks
 Prints counts per doc / type / split and exits non-zero, naming the
 offending question, on any failure.
 """
+
 import json
 import os
 import re
@@ -164,8 +165,10 @@ def main(argv):
     def show(title, strata):
         print(title)
         for name, c in sorted(strata.items(), key=lambda kv: str(kv[0])):
-            print(f"  {str(name):34s} total={sum(c.values()):3d}  "
-                  f"tune={c['tune']:3d}  heldout={c['heldout']:3d}")
+            print(
+                f"  {str(name):34s} total={sum(c.values()):3d}  "
+                f"tune={c['tune']:3d}  heldout={c['heldout']:3d}"
+            )
 
     print(f"{len(rows)} questions: {len(ans)} answerable, {len(una)} unanswerable")
     show("per doc (None = unanswerable):", doc_strata)

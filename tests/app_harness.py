@@ -98,8 +98,11 @@ def screenshots(out_dir: Path) -> None:
                 ask(page, KP)
                 page.locator("#msiqa-chat a[href^='#src-']").first.click()
                 page.wait_for_timeout(900)
-                page.evaluate("""() => { window.scrollTo(0, 0);  // and every scrolled container above the chat
-                    for (let e = document.getElementById('msiqa-chat'); e; e = e.parentElement) e.scrollTop = 0; }""")
+                page.evaluate(
+                    """() => { window.scrollTo(0, 0);  // and every scrolled container above the chat
+                    for (let e = document.getElementById('msiqa-chat'); e; e = e.parentElement)
+                        e.scrollTop = 0; }"""
+                )
                 page.wait_for_timeout(300)
                 if width < 600:  # the question, the answer and the first highlighted source, stacked
                     page.screenshot(

@@ -1,5 +1,6 @@
 """The benchmark runs end to end in quick mode and emits every figure; the FAISS index factory returns
-what brute-force numpy top-k returns. No timing assertions: speed goals live in `msiqa bench`."""
+what brute-force numpy top-k returns. No timing assertions: speed goals live in
+`python -m benchmarks`."""
 
 from __future__ import annotations
 
@@ -122,6 +123,6 @@ def test_bench_quick_json_has_every_key(tmp_path, capsys):
     assert saved["ratios"]["ask_p50_vs_dense_ref"] > 0
     assert saved["cold_start_s"]["cli"] > 0 and saved["peak_rss_mb"]["cli"] > 0
     assert set(saved["cold_start_s"]) == set(saved["peak_rss_mb"]) == {"cli", "app"}
-    if APP.is_file():  # the app is another module's work; when it exists it must serve the load cleanly
-        assert saved["cold_start_s"]["app"] > 0 and saved["peak_rss_mb"]["app"] > 0
-        assert saved["load"]["requests"] > 0 and saved["load"]["errors"] == 0, saved["load"]
+    assert APP.is_file()  # the launcher the benchmark starts; without it the app figures mean nothing
+    assert saved["cold_start_s"]["app"] > 0 and saved["peak_rss_mb"]["app"] > 0
+    assert saved["load"]["requests"] > 0 and saved["load"]["errors"] == 0, saved["load"]

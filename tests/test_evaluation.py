@@ -38,7 +38,8 @@ THRESHOLDS = REPO / "eval" / "thresholds.json"
 def test_locate_ignores_whitespace_differences():
     text = "Intro.\nThe  report\n\nconcludes that\tMSIs failed. End."
     span = locate("The report concludes that MSIs failed.", text)
-    # "The" starts at 7; "failed." ends at index 47 (exclusive): 7 + len("The  report\n\nconcludes that\tMSIs failed.") = 7 + 40
+    # "The" starts at 7; "failed." ends at index 47 (exclusive):
+    # 7 + len("The  report\n\nconcludes that\tMSIs failed.") = 7 + 40
     assert span == Span(7, 47)
     assert text[span.start : span.end] == "The  report\n\nconcludes that\tMSIs failed."
     # "The" 7..10, two spaces, "report" 12..18, "\n\n", "concludes" 20..29

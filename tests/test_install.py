@@ -36,7 +36,8 @@ def test_msiqa_home_sets_the_default_paths_and_flags_win(tmp_path, monkeypatch):
     monkeypatch.setenv("MSIQA_HOME", str(tmp_path / "home"))
     monkeypatch.chdir(tmp_path)
     settings = parse()
-    assert (settings.seeds_dir, settings.index_dir) == (tmp_path / "home" / "seeds", tmp_path / "home" / "index")
+    home = tmp_path / "home"
+    assert (settings.seeds_dir, settings.index_dir) == (home / "seeds", home / "index")
     settings = parse("--seeds", "mine", "--index", "idx")
     assert (settings.seeds_dir, settings.index_dir) == (tmp_path / "mine", tmp_path / "idx")
 

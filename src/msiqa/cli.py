@@ -77,9 +77,8 @@ def print_answer(answer, streamed: bool = False) -> None:
     if answer.abstained:
         print("\nClosest passages (not an answer):")
         for hit in answer.hits:
-            print(
-                f"  - {hit.document.title} ¶{hit.chunk.paragraph} (score {hit.score:.3f}): {hit.chunk.text[:160]}…"
-            )
+            where = f"{hit.document.title} ¶{hit.chunk.paragraph}"
+            print(f"  - {where} (score {hit.score:.3f}): {hit.chunk.text[:160]}…")
         return
     print("\nSources:")
     for c in answer.citations:

@@ -10,6 +10,7 @@ embedding (`indexing.py`) and deciding when to rebuild (`engine.py`).
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import logging
 import os
@@ -80,7 +81,7 @@ def bm25_terms(texts: list[str]) -> list[list[str]]:
     """`tokenize` plus each pair of neighbouring tokens ("fair_food", "food_program"), for chunks and
     queries alike: a phrase in the question counts more where the passage has it as a phrase (a light
     form of the sequential dependence model). IDF and term coverage still use single tokens."""
-    return [tokens + [f"{a}_{b}" for a, b in zip(tokens, tokens[1:])] for tokens in tokenize(texts)]
+    return [tokens + [f"{a}_{b}" for a, b in itertools.pairwise(tokens)] for tokens in tokenize(texts)]
 
 
 @functools.lru_cache(maxsize=1)
