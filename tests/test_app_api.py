@@ -12,6 +12,8 @@ import psutil
 import pytest
 from app_harness import KP, running_app
 
+pytestmark = pytest.mark.slow  # a real app subprocess
+
 
 @pytest.fixture(scope="module")
 def app(engine, seed_settings, tmp_path_factory):

@@ -11,9 +11,12 @@ import pytest
 from app_harness import CHROMIUM, KP, ask, launch_browser, open_page, running_app
 from conftest import SEEDS
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="needs Debian's chromium: run `bash scripts/setup.sh --browser`"
-)
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason="needs Debian's chromium: run `bash scripts/setup.sh --browser`"
+    ),
+]
 
 HOSTILE = (
     """---

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from benchmarks import bench
 from benchmarks import scale as bench_scale
@@ -93,6 +94,7 @@ def test_synthetic_vectors_sit_at_the_measured_distance_from_real_centres(engine
     assert abs(float(np.median(to_centre)) - cosine) < 0.05
 
 
+@pytest.mark.bench
 def test_scale_run_reports_every_figure(engine):
     result = bench_scale.run_scale(engine, 3000, bench.distinct_questions()[:20])
     assert result["ann"]["params"]["type"] == "IndexIVFFlat"
@@ -106,6 +108,7 @@ def test_scale_run_reports_every_figure(engine):
     assert "| 3,000 |" in bench_scale.to_markdown([result])
 
 
+@pytest.mark.bench
 def test_bench_quick_json_has_every_key(tmp_path, capsys):
     from benchmarks.__main__ import main
 

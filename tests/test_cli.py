@@ -11,6 +11,8 @@ import sys
 import pytest
 from conftest import SEEDS
 
+pytestmark = pytest.mark.slow  # real `msiqa` subprocesses
+
 KP = "Why is the Kimberley Process definition of conflict diamonds criticized?"
 
 

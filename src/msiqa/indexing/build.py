@@ -98,7 +98,9 @@ def previous_index(settings: Settings, embedder: Embedder) -> LoadedIndex | None
 
 
 def _reusable(index: LoadedIndex) -> dict[str, tuple[list[Chunk], np.ndarray, np.ndarray]]:
-    """doc_id -> (chunks, chunk vectors, sentence vectors) of the previous index."""
+    """doc_id -> (chunks, chunk vectors, sentence vectors) of the previous index (none without vectors)."""
+    if index.chunk_vectors is None:
+        return {}
     sentence_starts = np.concatenate([[0], np.cumsum([len(c.sentences) for c in index.chunks])]).astype(int)
     rows: dict[str, list[int]] = {}
     for row, chunk in enumerate(index.chunks):

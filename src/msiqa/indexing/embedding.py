@@ -92,7 +92,10 @@ class SentenceTransformerEmbedder:
             )
         except (OSError, ValueError, RuntimeError) as exc:
             raise ModelError(f"Could not load the model from {files.folder}: {exc}") from exc
-        self.dim = int(self._model.get_embedding_dimension())
+        dim = self._model.get_embedding_dimension()
+        if dim is None:
+            raise ModelError(f"The model in {files.folder} does not state its embedding dimension.")
+        self.dim = int(dim)
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         if not texts:

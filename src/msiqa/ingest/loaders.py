@@ -99,13 +99,14 @@ def _is_utf8(line: bytes) -> bool:
 def read_html(html: str, path: Path) -> Document:
     """The page's main text, one paragraph per block, with title/author/date from its metadata."""
     import trafilatura
+    from trafilatura.settings import Document as Extracted
 
     extracted = trafilatura.bare_extraction(
         html, with_metadata=True, include_comments=False, include_tables=True, favor_recall=True
     )
-    raw = (extracted.text or "") if extracted is not None else ""
+    raw = (extracted.text or "") if isinstance(extracted, Extracted) else ""
     paragraphs = [line.strip() for line in raw.splitlines() if line.strip()]
-    if not paragraphs:
+    if not paragraphs or not isinstance(extracted, Extracted):
         raise ValueError("no main text found in the HTML page (only navigation, scripts or markup)")
     text = "\n\n".join(paragraphs) + "\n"
     return Document(
