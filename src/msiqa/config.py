@@ -20,10 +20,9 @@ VERSION = "0.1.0"  # the package version (pyproject.toml reads it from here); in
 MAX_FILE_BYTES = 50 * 1024 * 1024  # larger seed files are skipped with a reason (ingest/loaders.py)
 
 RETRIEVERS = ("dense", "bm25", "hybrid")
-PASSAGE_FORMAT = (
-    4  # version of the chunking rules and of `store.passage_text`, `embedding_text`, `bm25_text`;
-)
-# it is in index_params, so a change rebuilds the index
+# Version of the chunking rules and of `store.passage_text`, `embedding_text`, `bm25_text`; it is in
+# index_params, so a change rebuilds the index.
+PASSAGE_FORMAT = 4
 
 
 @dataclass(frozen=True)
@@ -35,7 +34,7 @@ class Settings:
     device: str = "cpu"
     max_file_bytes: int = MAX_FILE_BYTES
     # chunking
-    # retrieval values below were chosen on the tune half of eval/questions.jsonl (README "Evaluation")
+    # retrieval values below were chosen on the tune half of eval/questions.jsonl (docs/evaluation.md)
     chunk_chars: int = 900
     chunk_overlap_chars: int = 0
     # retrieval
@@ -50,9 +49,9 @@ class Settings:
     max_question_chars: int = 2000
     answer_max_words: int = 120
     answer_max_sentences: int = 4
-    # abstention: see `answer.should_abstain` and README "How msiqa decides to abstain"
+    # abstention: see `answer.should_abstain` and docs/evaluation.md "Abstention"
     # abstain when best sentence cosine + abstain_coverage_weight * term coverage < min_evidence.
-    # Both values are the output of `msiqa eval --calibrate` on the tune half (README "Evaluation"). Since
+    # Both values are the output of `msiqa eval --calibrate` on the tune half (docs/evaluation.md). Since
     # the name and figure rules catch the near-misses, the cut-off only has off-topic questions left to
     # catch, and the calibration puts it mid-way (w 0, t 0.24: the closest answerable question is 0.28).
     abstain_coverage_weight: float = 0.0

@@ -155,7 +155,7 @@ def _document_from_row(row: dict) -> Document:
     return Document(**row)
 
 
-EXACT_MAX_VECTORS = 20_000  # exact search up to here: a few ms a query on one core (see README "Performance")
+EXACT_MAX_VECTORS = 20_000  # exact search up to here: a few ms a query on one core (docs/performance.md)
 
 
 def make_faiss_index(vectors: np.ndarray, exact_max: int = EXACT_MAX_VECTORS) -> tuple[object, dict]:
