@@ -46,9 +46,13 @@ def test_msiqa_home_sets_the_default_paths_and_flags_win(tmp_path, monkeypatch):
 def installed(tmp_path_factory) -> Path:
     """A folder holding msiqa installed from a freshly built wheel (no dependencies)."""
     root = tmp_path_factory.mktemp("wheel")
+    source = root / "source"  # a copy, so the build writes nothing into the checkout
+    shutil.copytree(REPO / "src", source / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, source / name)
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
     built = subprocess.run(
-        [*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(root / "dist"), str(REPO)],
+        [*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(root / "dist"), str(source)],
         capture_output=True,
         text=True,
         timeout=300,
