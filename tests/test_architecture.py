@@ -132,3 +132,25 @@ def test_import_msiqa_is_light_and_exposes_the_public_api():
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
+
+
+# Error types still defined beside their code; they move into errors.py with the answers rewrite.
+ERRORS_NOT_YET_MOVED = {
+    ("msiqa.answer.generate", "LlmError"),
+    ("msiqa.evaluation.runner", "QuestionSetError"),
+}
+
+
+def test_every_error_type_lives_in_errors_py():
+    found = set()
+    for path in PKG.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            bases = [
+                b.id if isinstance(b, ast.Name) else getattr(b, "attr", "")
+                for b in getattr(node, "bases", [])
+            ]
+            if isinstance(node, ast.ClassDef) and any(b.endswith(("Error", "Exception")) for b in bases):
+                found.add((module_name(path), node.name))
+    elsewhere = {f for f in found if f[0] != "msiqa.errors"}
+    assert elsewhere <= ERRORS_NOT_YET_MOVED, sorted(elsewhere - ERRORS_NOT_YET_MOVED)
+    assert {("msiqa.errors", "MsiqaError"), ("msiqa.errors", "IndexStale")} <= found  # the scan sees them
