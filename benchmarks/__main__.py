@@ -33,7 +33,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         config = bench.BenchConfig.quick() if args.quick else bench.BenchConfig()
         if args.load_seconds is not None:
             config = bench.BenchConfig(**{**vars(config), "load_seconds": args.load_seconds})
-        result = bench.run(settings_from(args).seeds_dir, config, app=not args.no_app)
+        result = bench.run(args.seeds.resolve(), config, app=not args.no_app)
         markdown = bench.to_markdown(result)
         stem = "bench-quick" if args.quick else "bench"
     paths = bench.save(result, markdown, args.out.resolve(), stem)

@@ -265,8 +265,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     baseline = _read_baseline(args.baseline)
     engine = Engine.open(settings_from(args))
-    questions_path = args.questions if args.questions is not None else home() / "eval" / "questions.jsonl"
-    questions = load_questions(questions_path, engine.index.documents)
+    questions = load_questions(args.questions, engine.index.documents)
     retrievers = RETRIEVERS if args.retriever == "all" else (args.retriever,)
     records = evaluate(engine, questions, retrievers, top_k=args.top_k, abstention_inputs=args.calibrate)
     result = eval_report.summarise(records, retrievers)
@@ -348,7 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--questions",
         type=Path,
-        default=None,
+        default=home() / "eval" / "questions.jsonl",
         help="JSONL question set (default: ./eval/questions.jsonl, or under $MSIQA_HOME when set)",
     )
     ev.add_argument(

@@ -10,27 +10,19 @@ from pathlib import Path
 
 from msiqa.config import Settings
 
-HOME_ENV = "MSIQA_HOME"
-
-
-def home() -> Path:
-    """The folder that holds the default `seeds/`, `index/` and `eval/`: $MSIQA_HOME, else the working
-    directory. Never the package's location, so an installed wheel works from any folder."""
-    return Path(os.environ.get(HOME_ENV) or ".")
-
 
 def common_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--seeds",
         type=Path,
-        default=None,
+        default=home() / "seeds",
         help=f"folder of seed documents (default: ./seeds, or ${HOME_ENV}/seeds when set)",
     )
     common.add_argument(
         "--index",
         type=Path,
-        default=None,
+        default=home() / "index",
         help=f"index folder (default: ./index, or ${HOME_ENV}/index when set)",
     )
     common.add_argument(
@@ -44,9 +36,7 @@ def common_parser() -> argparse.ArgumentParser:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    seeds = args.seeds if args.seeds is not None else home() / "seeds"
-    index = args.index if args.index is not None else home() / "index"
-    settings = Settings(seeds_dir=seeds.resolve(), index_dir=index.resolve(), device=args.device)
+    settings = Settings(seeds_dir=args.seeds.resolve(), index_dir=args.index.resolve(), device=args.device)
     if args.model:
         settings = settings.with_(
             model=args.model, model_sha256=None if args.model != settings.model else settings.model_sha256
@@ -73,3 +63,12 @@ def configure_runtime(verbose: bool) -> None:
         logging.getLogger(parser_log).setLevel(logging.ERROR)
     for handler in logging.getLogger().handlers:  # bm25s resets its logger to DEBUG when first imported
         handler.setLevel(level)
+
+
+HOME_ENV = "MSIQA_HOME"
+
+
+def home() -> Path:
+    """The folder that holds the default `seeds/`, `index/` and `eval/`: $MSIQA_HOME, else the working
+    directory. Never the package's location, so an installed wheel works from any folder."""
+    return Path(os.environ.get(HOME_ENV) or ".")
