@@ -1,8 +1,9 @@
 """Read `seeds/` into sorted `Document`s with metadata.
 
-A seed is a top-level file of a format `loaders.py` reads (`.txt`, `.md`, `.html`, `.htm`, `.pdf`); text
-files may open with YAML front matter (`frontmatter.py`). Sub-folders and names starting with `_` or `.`
-are not indexed (`seeds/_source/` keeps the original concatenated file). Files that cannot be read
+A seed is a top-level `.txt` or `.md` file, optionally opening with YAML front matter between `---`
+lines (id, title, author, kind, publisher, series, date), or an `.html`/`.htm`/`.pdf` file read by
+`loaders.py`. Sub-folders and names starting with `_` or
+`.` are not indexed (`seeds/_source/` keeps the original concatenated file). Files that cannot be read
 are reported in `CorpusLoad.skipped`, never silently dropped, and never stop the other documents.
 """
 
