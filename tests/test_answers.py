@@ -8,8 +8,8 @@ import pytest
 
 from msiqa.answer.compose import speaker, trim_quotes
 from msiqa.answer.lines import contact_lines, quotable, side_line
-from msiqa.query.answer_types import asked_type, has_type
 from msiqa.ingest.chunking import is_heading
+from msiqa.query.answer_types import asked_type, has_type
 from msiqa.serialize import answer_to_dict
 from msiqa.types import Document, Span
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from msiqa.config import RETRIEVERS
+from msiqa.errors import QuestionSetError
 from msiqa.evaluation import report as eval_report
 from msiqa.evaluation.runner import (
     Gold,
-    QuestionSetError,
     bootstrap_ci,
     covers,
     evaluate,

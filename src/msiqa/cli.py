@@ -396,8 +396,9 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument(
         "--questions",
         type=Path,
-        default=PROJECT_ROOT / "eval" / "questions.jsonl",
-        help="JSONL question set; only its train split is used (default: eval/questions.jsonl)",
+        default=home() / "eval" / "questions.jsonl",
+        help="JSONL question set; only its train split is used (default: ./eval/questions.jsonl, or under "
+        "$MSIQA_HOME when set)",
     )
     tr.add_argument(
         "--out",

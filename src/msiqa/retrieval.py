@@ -227,7 +227,7 @@ class Retriever:
                 chunk=self.index.chunks[row],
                 document=self.index.documents[self.index.chunks[row].doc_id],
             )
-            for i, (row, score) in enumerate(zip(ranked.rows[:k], ranked.scores[:k]))
+            for i, (row, score) in enumerate(zip(ranked.rows[:k], ranked.scores[:k], strict=True))
         )
         rows = [self.index.chunk_rows[h.chunk.chunk_id] for h in hits]
         return Retrieval(

@@ -86,11 +86,12 @@ def decide(
         names = ", ".join(f"“{name}”" for name in retrieval.unknown_names)
         return Decision(True, f"{scope} never mention {names}, so they {NOT_COVERED}. {CLOSEST}")
     if retrieval.missing_answer:
-        names = [written for _, written in names_with_text(retrieval.query)]
-        about = " for " + ", ".join(f"“{name}”" for name in names) if names else ""
+        written = [text for _, text in names_with_text(retrieval.query)]
+        about = " for " + ", ".join(f"“{name}”" for name in written) if written else ""
         return Decision(
             True,
-            f"None of {scope.lower()} gives {retrieval.missing_answer}{about}, so they {NOT_COVERED}. {CLOSEST}",
+            f"None of {scope.lower()} gives {retrieval.missing_answer}{about}, "
+            f"so they {NOT_COVERED}. {CLOSEST}",
         )
     if answer_probability < threshold:
         if asked in _WHAT_IS_MISSING:

@@ -21,6 +21,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -115,8 +116,8 @@ class LoadedIndex:
     manifest: dict
     documents: dict[str, Document]
     chunks: list[Chunk]
-    faiss_index: object
-    bm25: object
+    faiss_index: Any  # a faiss.Index (faiss ships no usable type information)
+    bm25: Any  # a bm25s.BM25
     sentence_vectors: np.ndarray  # one row per sentence of every chunk, in chunk order
     sentence_chunk: np.ndarray  # chunk row of each sentence row
     sentence_spans: list[Span]

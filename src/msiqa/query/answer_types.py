@@ -68,7 +68,8 @@ _ASKS = (
     (
         NUMBER,
         re.compile(
-            r"\bhow many\b|\bwhat (?:is |was )?(?:the )?(?:number|share|percentage|proportion|per ?cent|total)\b"
+            r"\bhow many\b"
+            r"|\bwhat (?:is |was )?(?:the )?(?:number|share|percentage|proportion|per ?cent|total)\b"
             r"|\bhow (?:large|big|much of)\b",
             re.I,
         ),
@@ -89,7 +90,8 @@ _ASKS = (
         ORGANISATION,
         re.compile(
             rf"\b(?:what|which|whose) (?:[\w-]+ ){{0,2}}(?:{_ORG_NOUNS})\b"
-            r"|\bwho (?:funds|funded|runs|ran|publishes|published|hosts|hosted|sponsors|sponsored|owns|owned)\b",
+            r"|\bwho (?:funds|funded|runs|ran|publishes|published|hosts|hosted"
+            r"|sponsors|sponsored|owns|owned)\b",
             re.I,
         ),
     ),
