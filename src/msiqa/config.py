@@ -32,6 +32,9 @@ class Settings:
     model: str = DEFAULT_MODEL
     model_sha256: str | None = MINILM_SHA256  # None: accept any weights (a user's own model)
     device: str = "cpu"
+    milvus_uri: str | None = None  # None: the FAISS + bm25s folder `index_dir`; else a Milvus store
+    collection: str = "msiqa"  # Milvus collection name (and prefix of its side collections)
+    milvus_fusion: str = "client"  # "client": our weighted RRF; "milvus": hybrid_search with RRFRanker
     max_file_bytes: int = MAX_FILE_BYTES
     # chunking
     # retrieval values below were chosen on the tune half of eval/questions.jsonl (docs/evaluation.md)

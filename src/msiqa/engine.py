@@ -20,9 +20,10 @@ from msiqa.answer.compose import compose, validate_question
 from msiqa.answer.generate import LlmConfig, generate
 from msiqa.config import Settings
 from msiqa.errors import IndexCorrupt, IndexMissing, IndexStale, MsiqaError
+from msiqa.indexing import store_api
 from msiqa.indexing.build import BuildReport, build_index, staleness  # noqa: F401  (BuildReport: re-exported)
 from msiqa.indexing.embedding import Embedder, load_embedder
-from msiqa.indexing.store import LoadedIndex, load_index, read_manifest
+from msiqa.indexing.store import LoadedIndex
 from msiqa.ingest.corpus import seeds_fingerprint
 from msiqa.query.conversation import Turn, resolve
 from msiqa.retrieval import Retrieval, Retriever
@@ -35,23 +36,23 @@ def ensure_index(settings: Settings, embedder: Embedder, rebuild: bool = True) -
     """Load the index, rebuilding it first when missing, stale or corrupt (unless `rebuild` is False)."""
     reason = None
     try:
-        manifest = read_manifest(settings.index_dir)
+        manifest = store_api.read_manifest(settings)
         reason = staleness(manifest, settings, seeds_fingerprint(settings.seeds_dir), embedder.weights_sha256)
     except (IndexMissing, IndexCorrupt) as exc:
         reason = str(exc).split(". ")[0]
     if reason is None:
         try:
-            return load_index(settings.index_dir)
+            return store_api.load(settings)
         except IndexCorrupt as exc:
             reason = str(exc).split(". Rebuild")[0]
     if not rebuild:
         raise IndexStale(
-            f"The index at {settings.index_dir} is out of date: {reason}. "
-            f"Fix: msiqa build --seeds {settings.seeds_dir} --index {settings.index_dir}"
+            f"The index at {store_api.location(settings)} is out of date: {reason}. "
+            f"Fix: {store_api.build_command(settings)}"
         )
     log.warning("updating the index (only new or changed documents are embedded): %s", reason)
     build_index(settings, embedder, incremental=True)
-    return load_index(settings.index_dir)
+    return store_api.load(settings)
 
 
 class Engine:

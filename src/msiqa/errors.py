@@ -40,3 +40,7 @@ class QuestionSetError(MsiqaError):
 class LlmError(MsiqaError):
     """The language model server could not be used (refused, timed out, error code, bad reply).
     `msiqa ask --llm-url` catches it and falls back to the extractive answer with a note."""
+
+
+class StoreUnavailable(MsiqaError):
+    """An optional store (Milvus) is not installed, its URI is malformed, or it cannot be reached."""

@@ -4,7 +4,8 @@ An incremental build reuses the chunks and vectors (`chunk_vectors.npy`, `senten
 document whose content hash and metadata are unchanged since the last build; only new or changed
 documents are chunked and embedded, and documents gone from `seeds/` are dropped. The reused previous
 index must have the same model weights and index parameters, else everything is rebuilt. Either way
-the result is written with `store.write_index`, so the old index stays in place until the swap.
+the result is written with `store_api.write`: the FAISS folder stays in place until the swap, a Milvus
+store gets only the rows that changed.
 `add_files` copies files into `seeds/` and rolls them back if the index update fails.
 Deliberately left out: deciding *when* to rebuild (`engine.ensure_index`) and printing (`cli.py`).
 """
@@ -24,15 +25,9 @@ import numpy as np
 
 from msiqa.config import VERSION, Settings
 from msiqa.errors import CorpusError, IndexCorrupt, IndexMissing
+from msiqa.indexing import store_api
 from msiqa.indexing.embedding import Embedder
-from msiqa.indexing.store import (
-    FORMAT_VERSION,
-    LoadedIndex,
-    embedding_text,
-    library_versions,
-    load_index,
-    write_index,
-)
+from msiqa.indexing.store import FORMAT_VERSION, LoadedIndex, embedding_text, library_versions
 from msiqa.ingest.chunking import blocks, chunk_document
 from msiqa.ingest.corpus import CorpusLoad, Skipped, load_corpus, seed_files, seeds_fingerprint
 from msiqa.ingest.loaders import SUFFIXES, read_document
@@ -84,7 +79,7 @@ def staleness(manifest: dict, settings: Settings, seeds_hash: str | None, weight
 def previous_index(settings: Settings, embedder: Embedder) -> LoadedIndex | None:
     """The current index if its vectors can be reused (same model weights and parameters), else None."""
     try:
-        index = load_index(settings.index_dir)
+        index = store_api.load(settings)
     except (IndexMissing, IndexCorrupt) as exc:
         log.info("no reusable index (%s): building from scratch", str(exc).split(". ")[0])
         return None
@@ -162,7 +157,7 @@ def build_index(settings: Settings, embedder: Embedder, incremental: bool = Fals
         },
         "libraries": library_versions(),
     }
-    write_index(settings.index_dir, manifest, list(corpus.documents), chunks, chunk_vectors, sentence_vectors)
+    store_api.write(settings, manifest, list(corpus.documents), chunks, chunk_vectors, sentence_vectors)
     seconds = time.perf_counter() - started
     log.info(
         "%s index: %d documents (%d added, %d updated, %d unchanged, %d removed), %d chunks, "
