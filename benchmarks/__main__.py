@@ -5,7 +5,6 @@ import json
 import sys
 from pathlib import Path
 
-from msiqa.config import PROJECT_ROOT
 from msiqa.errors import MsiqaError
 from msiqa.runtime import common_parser, configure_runtime, settings_from
 
@@ -53,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--out",
         type=Path,
-        default=PROJECT_ROOT / "benchmarks" / "results",
+        default=Path(__file__).resolve().parent / "results",
         help="folder for the JSON and Markdown results (default: benchmarks/results/)",
     )
     parser.add_argument(

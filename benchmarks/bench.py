@@ -1,11 +1,12 @@
-"""`msiqa bench`: build time, warm query latency, cold start, peak RSS and load, each beside a plain reference.
+"""`python -m benchmarks`: build time, warm query latency, cold start, peak RSS and load, each beside a
+plain reference.
 
 Every msiqa figure is measured in the same run as a reference done the plain way on the same chunks
 (`SentenceTransformer.encode` + `faiss.IndexFlatIP`, `rank_bm25.BM25Okapi`), interleaved query by query
 so that load from other processes hits both alike; the ratio is what to read on a shared machine.
 Each figure is the median over `repeats` rounds. Cold start and RSS run the real CLI and the real app
 in subprocesses; the load test talks to the app's `/ask` REST endpoint on 127.0.0.1.
-Deliberately left out: the synthetic scale runs (`bench_scale.py`) and any pass/fail judgement.
+Deliberately left out: the synthetic scale runs (`benchmarks/scale.py`) and any pass/fail judgement.
 """
 
 from __future__ import annotations
@@ -25,14 +26,15 @@ from pathlib import Path
 
 import numpy as np
 
-from msiqa.config import PROJECT_ROOT, RETRIEVERS, Settings
+from msiqa.config import RETRIEVERS, Settings
 from msiqa.engine import Engine, build_index
 from msiqa.indexing.embedding import load_embedder
 from msiqa.indexing.store import load_index, passage_text
 
 log = logging.getLogger(__name__)
-QUESTIONS = PROJECT_ROOT / "eval" / "questions.jsonl"
-APP = PROJECT_ROOT / "app.py"
+REPO = Path(__file__).resolve().parents[1]  # benchmarks run from a source checkout
+QUESTIONS = REPO / "eval" / "questions.jsonl"
+APP = REPO / "app.py"
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
 """Load test: start the app on a free 127.0.0.1 port (or use --url) and have N clients ask through `/ask`.
 
-    .venv/bin/python bench/load.py --clients 16 --seconds 60
+    .venv/bin/python -m benchmarks.load --clients 16 --seconds 60
 
-Prints one JSON object: requests, errors, throughput (requests/s), p50/p95 latency in ms. `msiqa bench`
-runs the same test (msiqa.bench.load_test) against the app it starts.
+Prints one JSON object: requests, errors, throughput (requests/s), p50/p95 latency in ms. `python -m
+benchmarks` runs the same test (benchmarks.bench.load_test) against the app it starts.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.bench import AppServer, load_test
-from msiqa.config import PROJECT_ROOT
+
+REPO = Path(__file__).resolve().parents[1]  # benchmarks run from a source checkout
 
 
 def main() -> int:
@@ -26,10 +27,10 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients (default 16)")
     parser.add_argument("--seconds", type=float, default=60.0, help="duration in seconds (default 60)")
     parser.add_argument(
-        "--seeds", type=Path, default=PROJECT_ROOT / "seeds", help="seeds folder for the app it starts"
+        "--seeds", type=Path, default=REPO / "seeds", help="seeds folder for the app it starts"
     )
     parser.add_argument(
-        "--index", type=Path, default=PROJECT_ROOT / "index", help="index folder for the app it starts"
+        "--index", type=Path, default=REPO / "index", help="index folder for the app it starts"
     )
     args = parser.parse_args()
     if args.url:

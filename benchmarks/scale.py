@@ -107,7 +107,7 @@ def nprobe_sweep(ann, qvec: np.ndarray, truth: np.ndarray, one: list[np.ndarray]
     for nprobe in sorted({n for n in (8, 16, 32, 64, 128) if n <= ivf.nlist} | {default}):
         ivf.nprobe = nprobe
         _, found = ann.search(qvec, 10)
-        recall = float(np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found)]))
+        recall = float(np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found, strict=True)]))
         out.append(
             {
                 "nprobe": nprobe,
@@ -145,10 +145,10 @@ def run_scale(engine: Engine, n: int, queries: list[str]) -> dict:
     del vectors
     _, truth = exact.search(qvec, 10)
     _, found = ann.search(qvec, 10)
-    recall = float(np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found)]))
+    recall = float(np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found, strict=True)]))
     one = [q.reshape(1, -1) for q in qvec]
-    dense_exact = _latencies(lambda q: exact.search(q, 10), one)
-    dense_ann = _latencies(lambda q: ann.search(q, 10), one)
+    dense_exact = _latencies(lambda q, index=exact: index.search(q, 10), one)
+    dense_ann = _latencies(lambda q, index=ann: index.search(q, 10), one)
     sweep = nprobe_sweep(ann, qvec, truth, one)
     exact_mb, ann_mb = (faiss.serialize_index(i).nbytes / 2**20 for i in (exact, ann))
     del exact, ann

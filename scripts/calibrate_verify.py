@@ -30,7 +30,7 @@ def pairs(engine, rows):
     vectors = engine.embedder.encode([r["question"] for r in rows])
     evidence_vectors = engine.embedder.encode([r["evidence"][0] if r["evidence"] else "" for r in rows])
     out = []
-    for row, vector, evidence_vector in zip(rows, vectors, evidence_vectors):
+    for row, vector, evidence_vector in zip(rows, vectors, evidence_vectors, strict=True):
         hits = engine.retriever.search(row["question"], "hybrid", 30, query_vector=vector).hits
         pair_hits = []
         if row["answerable"]:

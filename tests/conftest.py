@@ -1,5 +1,9 @@
 """Shared fixtures: the real model (loaded once per session) and a real index of the project's seeds,
-built under a temporary folder so tests never touch the project's own index/."""
+built under a temporary folder so tests never touch the project's own index/.
+
+Test tiers (markers registered in pyproject.toml): `browser`, `bench`, `eval` and `slow` tests are left
+out of `make test-fast`. Any test that uses the model or an index through the fixtures below is marked
+`slow` here, so a new model test cannot slip into the fast tier unmarked."""
 
 from __future__ import annotations
 
@@ -12,9 +16,20 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from msiqa.config import PROJECT_ROOT, Settings  # noqa: E402
+from msiqa.config import Settings  # noqa: E402
 
-SEEDS = PROJECT_ROOT / "seeds"
+REPO = Path(__file__).resolve().parents[1]
+SEEDS = REPO / "seeds"
+
+
+MODEL_FIXTURES = {"embedder", "engine", "seed_settings"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest's own hook applies `-m`
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

@@ -8,8 +8,8 @@ import pytest
 
 from msiqa.answer.compose import speaker, trim_quotes
 from msiqa.answer.lines import contact_lines, quotable, side_line
-from msiqa.query.answer_types import asked_type, has_type
 from msiqa.ingest.chunking import is_heading
+from msiqa.query.answer_types import asked_type, has_type
 from msiqa.serialize import answer_to_dict
 from msiqa.types import Document, Span
 
@@ -68,7 +68,7 @@ def test_ten_answers_are_coherent_cited_and_exact(engine, question, doc_id, phra
         used |= set(sentence.citations)
     assert used == {c.n for c in answer.citations}  # no orphan source entry
     previous_doc = None
-    for sentence, c in zip(answer.sentences, answer.citations):
+    for sentence, c in zip(answer.sentences, answer.citations, strict=False):
         assert c.document.text[c.start : c.end] == c.quote  # the quote is the document text at its offsets
         assert c.quote in sentence.text
         assert quotable(c.document, c.quote)  # no heading, title, link line or question stands as an answer
@@ -244,6 +244,8 @@ def test_speaker_names_author_or_publisher_and_kind():
 def test_reference_uses_the_year_and_web_address_when_the_document_has_them():
     from msiqa.answer.compose import reference
 
-    doc = Document("y", "Tea audits", "", "y.txt", author="Ama Mensah", year="2020", url="https://example.org/tea")
+    doc = Document(
+        "y", "Tea audits", "", "y.txt", author="Ama Mensah", year="2020", url="https://example.org/tea"
+    )
     assert reference(doc, 3) == "Ama Mensah, “Tea audits”, 2020, para. 3. https://example.org/tea"
     assert reference(Document("n", "T", "", "n.txt"), 1) == "“T”, n.d., para. 1."

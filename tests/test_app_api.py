@@ -16,6 +16,8 @@ from conftest import SEEDS
 
 from benchmarks.bench import AppServer
 
+pytestmark = pytest.mark.slow  # a real app subprocess
+
 
 @pytest.fixture(scope="module")
 def app(engine, seed_settings, tmp_path_factory):

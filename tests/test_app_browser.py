@@ -19,7 +19,8 @@ pytestmark = [
     ),
 ]
 
-HOSTILE = """---
+HOSTILE = (
+    """---
 id: glitter-audit
 title: 'Glitter audit <script>window.__xss = 1</script> notes'
 author: '<img src=x onerror="window.__xss = 2">'
@@ -27,10 +28,13 @@ kind: statement
 ---
 The Glitter Audit
 
-The glitter audit of sequin supply chains found <script>window.__xss = 3; alert(3)</script> widespread problems in sequin factories.
-
-Sequin certification schemes failed sparkle workers <img src=x onerror="window.__xss = 4; alert(4)"> according to the glitter audit [link](javascript:window.__xss=5) **bold** <b onmouseover="window.__xss=6">hover</b> $x^2$.
 """
+    "The glitter audit of sequin supply chains found <script>window.__xss = 3; alert(3)</script> "
+    "widespread problems in sequin factories.\n\n"
+    'Sequin certification schemes failed sparkle workers <img src=x onerror="window.__xss = 4; alert(4)"> '
+    "according to the glitter audit [link](javascript:window.__xss=5) **bold** "
+    '<b onmouseover="window.__xss=6">hover</b> $x^2$.\n'
+)
 HOSTILE_QUESTION = "What did the glitter audit find about sequin supply chains?"
 LINKED = """---
 id: tinsel-review
@@ -187,7 +191,8 @@ def test_hostile_document_text_never_becomes_html(page):
     found = page.evaluate("""() => ({
         imgs: document.querySelectorAll('img[src="x"], img[onerror]').length,
         handlers: [...document.querySelectorAll('*')].filter(e => [...e.attributes].some(
-            a => a.name.startsWith('on') || (['src', 'href'].includes(a.name) && a.value.includes('__xss')))).length,
+            a => a.name.startsWith('on')
+                || (['src', 'href'].includes(a.name) && a.value.includes('__xss')))).length,
         // Gradio's config script carries document text inside JSON strings, with < escaped as \\u003c
         scripts: [...document.scripts].filter(s => s.textContent.includes('__xss') &&
             (s.textContent.includes('<script') || s.textContent.includes('onerror="'))).length,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 PKG = Path(__file__).resolve().parents[1] / "src" / "msiqa"
@@ -13,6 +15,7 @@ PKG = Path(__file__).resolve().parents[1] / "src" / "msiqa"
 LAYERS = {
     "types": 0,
     "errors": 0,
+    "hashing": 0,
     "config": 0,
     "ingest": 1,
     "indexing": 2,
@@ -116,3 +119,31 @@ def test_library_never_reads_env_or_prints():
         source = path.read_text(encoding="utf-8")
         assert "os.environ" not in source and "getenv" not in source, path.name
         assert not re.search(r"(?<![\w.])print\(", source), path.name
+
+
+def test_import_msiqa_is_light_and_exposes_the_public_api():
+    code = (
+        "import sys, msiqa\n"
+        "heavy = [m for m in ('numpy', 'torch', 'faiss', 'gradio', 'msiqa.engine') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+        "from msiqa import Answer, Citation, Engine, Settings, errors\n"
+        "assert set(msiqa.__all__) >= {'Answer', 'Citation', 'Engine', 'Settings', 'errors'}\n"
+        "assert Engine.__module__ == 'msiqa.engine' and issubclass(errors.IndexStale, errors.MsiqaError)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+
+
+def test_every_error_type_lives_in_errors_py():
+    found = set()
+    for path in PKG.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            bases = [
+                b.id if isinstance(b, ast.Name) else getattr(b, "attr", "")
+                for b in getattr(node, "bases", [])
+            ]
+            if isinstance(node, ast.ClassDef) and any(b.endswith(("Error", "Exception")) for b in bases):
+                found.add((module_name(path), node.name))
+    elsewhere = sorted(f for f in found if f[0] != "msiqa.errors")
+    assert not elsewhere, f"error types belong in msiqa/errors.py: {elsewhere}"
+    assert {("msiqa.errors", "MsiqaError"), ("msiqa.errors", "IndexStale")} <= found  # the scan sees them

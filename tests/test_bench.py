@@ -1,11 +1,13 @@
 """The benchmark runs end to end in quick mode and emits every figure; the FAISS index factory returns
-what brute-force numpy top-k returns. No timing assertions: speed goals live in `msiqa bench`."""
+what brute-force numpy top-k returns. No timing assertions: speed goals live in
+`python -m benchmarks`."""
 
 from __future__ import annotations
 
 import json
 
 import numpy as np
+import pytest
 
 from benchmarks import bench
 from benchmarks import scale as bench_scale
@@ -92,6 +94,7 @@ def test_synthetic_vectors_sit_at_the_measured_distance_from_real_centres(engine
     assert abs(float(np.median(to_centre)) - cosine) < 0.05
 
 
+@pytest.mark.bench
 def test_scale_run_reports_every_figure(engine):
     result = bench_scale.run_scale(engine, 3000, bench.distinct_questions()[:20])
     assert result["ann"]["params"]["type"] == "IndexIVFFlat"
@@ -105,6 +108,7 @@ def test_scale_run_reports_every_figure(engine):
     assert "| 3,000 |" in bench_scale.to_markdown([result])
 
 
+@pytest.mark.bench
 def test_bench_quick_json_has_every_key(tmp_path, capsys):
     from benchmarks.__main__ import main
 
@@ -122,6 +126,6 @@ def test_bench_quick_json_has_every_key(tmp_path, capsys):
     assert saved["ratios"]["ask_p50_vs_dense_ref"] > 0
     assert saved["cold_start_s"]["cli"] > 0 and saved["peak_rss_mb"]["cli"] > 0
     assert set(saved["cold_start_s"]) == set(saved["peak_rss_mb"]) == {"cli", "app"}
-    if APP.is_file():  # the app is another module's work; when it exists it must serve the load cleanly
-        assert saved["cold_start_s"]["app"] > 0 and saved["peak_rss_mb"]["app"] > 0
-        assert saved["load"]["requests"] > 0 and saved["load"]["errors"] == 0, saved["load"]
+    assert APP.is_file()  # the launcher the benchmark starts; without it the app figures mean nothing
+    assert saved["cold_start_s"]["app"] > 0 and saved["peak_rss_mb"]["app"] > 0
+    assert saved["load"]["requests"] > 0 and saved["load"]["errors"] == 0, saved["load"]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from conftest import SEEDS
 
-from msiqa.ingest.chunking import chunk_document, sentence_spans
+from msiqa.ingest.chunking import block_at, chunk_document, paragraph_of, sentence_spans
 from msiqa.ingest.corpus import load_corpus
 from msiqa.types import Document
 
@@ -29,7 +31,7 @@ def test_chunks_cover_all_text_in_order_and_respect_size():
         chunks = chunk_document(doc, 700)
         covered = "".join(doc.text[c.start : c.end] for c in chunks)
         assert "".join(covered.split()) == "".join(doc.text.split())  # every word, once, in order
-        assert all(a.end <= b.start for a, b in zip(chunks, chunks[1:]))
+        assert all(a.end <= b.start for a, b in pairwise(chunks))
         assert max(len(c.text) for c in chunks) < 700 + 160  # a short trailing sentence may be joined
 
 
@@ -53,3 +55,11 @@ def test_sentence_spans_split_on_sentence_ends_not_abbreviations():
     doc = Document("d", "t", text, "d.txt")
     pieces = [text[s.start : s.end] for s in sentence_spans(doc.text, 0, len(text))]
     assert pieces == ["Brands act, e.g. in Bangladesh.", "The Accord is binding!", "Is it?", "“Yes.”", "Done"]
+
+
+def test_paragraph_lookup_by_offset():
+    text = "\n\nTitle\n\nFirst line\nsame paragraph.\n\n\nThird."
+    # blocks by hand: "Title" at 2-7 (para 1), "First line\nsame paragraph." at 9-35 (para 2), "Third." at 38
+    assert [paragraph_of(text, i) for i in (0, 2, 6, 8, 9, 20, 36, 38, 43)] == [1, 1, 1, 1, 2, 2, 2, 3, 3]
+    assert text[block_at(text, 20).start : block_at(text, 20).end] == "First line\nsame paragraph."
+    assert block_at("  \n ", 1) is None and paragraph_of("", 0) == 1

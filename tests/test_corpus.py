@@ -8,7 +8,8 @@ import pytest
 from conftest import SEEDS, make_seeds
 
 from msiqa.errors import CorpusError
-from msiqa.ingest.corpus import load_corpus, read_seed
+from msiqa.ingest.corpus import load_corpus
+from msiqa.ingest.loaders import read_document
 
 ORIGINAL = SEEDS / "_source" / "000_b29d7c38feb04f95.txt"
 
@@ -101,4 +102,4 @@ def test_bad_front_matter_is_reported(tmp_path):
     path = tmp_path / "bad.md"
     path.write_text("---\n: : [\n---\nbody\n", encoding="utf-8")
     with pytest.raises(ValueError, match="front matter"):
-        read_seed(path)
+        read_document(path)

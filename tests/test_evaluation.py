@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 
-from msiqa.config import PROJECT_ROOT, RETRIEVERS
+from msiqa.config import RETRIEVERS
+from msiqa.errors import QuestionSetError
 from msiqa.evaluation import report as eval_report
 from msiqa.evaluation.runner import (
     Gold,
-    QuestionSetError,
     bootstrap_ci,
     covers,
     evaluate,
@@ -29,14 +30,16 @@ from msiqa.evaluation.runner import (
 )
 from msiqa.types import Span
 
-QUESTIONS = PROJECT_ROOT / "eval" / "questions.jsonl"
-THRESHOLDS = PROJECT_ROOT / "eval" / "thresholds.json"
+REPO = Path(__file__).resolve().parents[1]
+QUESTIONS = REPO / "eval" / "questions.jsonl"
+THRESHOLDS = REPO / "eval" / "thresholds.json"
 
 
 def test_locate_ignores_whitespace_differences():
     text = "Intro.\nThe  report\n\nconcludes that\tMSIs failed. End."
     span = locate("The report concludes that MSIs failed.", text)
-    # "The" starts at 7; "failed." ends at index 47 (exclusive): 7 + len("The  report\n\nconcludes that\tMSIs failed.") = 7 + 40
+    # "The" starts at 7; "failed." ends at index 47 (exclusive):
+    # 7 + len("The  report\n\nconcludes that\tMSIs failed.") = 7 + 40
     assert span == Span(7, 47)
     assert text[span.start : span.end] == "The  report\n\nconcludes that\tMSIs failed."
     # "The" 7..10, two spaces, "report" 12..18, "\n\n", "concludes" 20..29

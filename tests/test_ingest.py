@@ -19,27 +19,30 @@ from msiqa.indexing.store import load_index, read_manifest
 from msiqa.ingest.loaders import read_document
 
 SEEDS = {
-    "kp.txt": "The Kimberley Process\n\nThe Kimberley Process certifies that rough diamonds are conflict free, "
-    "but it ignores human rights abuses committed by state security forces at the mines.\n",
-    "eiti.md": "---\ntitle: The EITI\nauthor: A. Analyst\nkind: blog post\n---\nThe EITI\n\nThe Extractive Industries "
-    "Transparency Initiative publishes the payments that oil, gas and mining companies make to governments.\n",
+    "kp.txt": "The Kimberley Process\n\nThe Kimberley Process certifies that rough diamonds are conflict "
+    "free, but it ignores human rights abuses committed by state security forces at the mines.\n",
+    "eiti.md": "---\ntitle: The EITI\nauthor: A. Analyst\nkind: blog post\n---\nThe EITI\n\nThe Extractive "
+    "Industries Transparency Initiative publishes the payments that oil, gas and mining companies make to "
+    "governments.\n",
 }
 PDF_PAGES = [
-    "Working conditions on fishing vessels. Crews on distant-water fishing boats often work twenty hours a day "
-    "and many are never paid their wages.",
-    "Cobalt mining in the Congo. Artisanal cobalt miners in Katanga are paid by the sack and children carry "
-    "the ore out of the tunnels.",
+    "Working conditions on fishing vessels. Crews on distant-water fishing boats often work twenty hours a "
+    "day and many are never paid their wages.",
+    "Cobalt mining in the Congo. Artisanal cobalt miners in Katanga are paid by the sack and children "
+    "carry the ore out of the tunnels.",
     "Conclusion. Multi-stakeholder initiatives rarely give affected communities a vote on their boards.",
 ]
 HTML = """<!doctype html><html><head><title>Palm oil smallholders | Example Watch</title>
-<meta name="author" content="Rosa Verde"><meta property="article:published_time" content="2021-03-04">
+<meta name="author" content="Rosa Verde">
+<meta property="article:published_time" content="2021-03-04">
 </head><body><nav><a href="/">Home</a> <a href="/about">About us</a> <a href="/donate">Donate now</a></nav>
 <article><h1>Palm oil smallholders</h1>
 <p>Smallholder farmers in Sumatra sell fresh fruit bunches to mills that are certified by the Roundtable on
 Sustainable Palm Oil, yet the farmers themselves are rarely consulted about the certification.</p>
 <p>The Roundtable's complaints panel took four years to decide a land-grab case brought by villagers in
 West Kalimantan, and the plantation kept operating throughout.</p>
-</article><footer>Subscribe to our newsletter. Cookie settings. Copyright Example Watch.</footer></body></html>
+</article><footer>Subscribe to our newsletter. Cookie settings. Copyright Example Watch.</footer>
+</body></html>
 """
 
 
@@ -214,7 +217,8 @@ def test_bad_files_are_reported_by_name_and_good_ones_indexed(project, embedder,
         "mixed.txt": "Caf\u00e9 in UTF-8\n".encode() + "Caf\u00e9 in Latin-1\n".encode("latin-1"),
         "kp-copy.txt": SEEDS["kp.txt"].encode(),
         "notes.docx": b"PK\x03\x04 not really",
-        "good.txt": b"Fair Food Program\n\nFlorida tomato pickers can report abuse to an independent council.\n",
+        "good.txt": b"Fair Food Program\n\nFlorida tomato pickers can report abuse to an independent "
+        b"council.\n",
     }
     make_seeds(bad, files)
     settings = project.with_(max_file_bytes=10_000)

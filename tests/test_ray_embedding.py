@@ -7,8 +7,9 @@ import shutil
 
 import numpy as np
 import pytest
+from conftest import SEEDS
 
-from msiqa.config import PROJECT_ROOT, Settings
+from msiqa.config import Settings
 from msiqa.engine import build_index
 from msiqa.indexing import store_api
 from msiqa.indexing.embedding import verify_model
@@ -28,7 +29,7 @@ def ray_cluster():
 def test_ray_build_writes_the_vectors_of_a_local_build(ray_cluster, tmp_path, embedder):
     from msiqa.indexing.ray_embedding import RayEmbedder
 
-    shutil.copytree(PROJECT_ROOT / "seeds", tmp_path / "seeds")
+    shutil.copytree(SEEDS, tmp_path / "seeds")
     local = Settings(seeds_dir=tmp_path / "seeds", index_dir=tmp_path / "local")
     build_index(local, embedder)
     settings = local.with_(index_dir=tmp_path / "ray")

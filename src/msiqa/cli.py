@@ -12,7 +12,7 @@ import re
 import sys
 from pathlib import Path
 
-from msiqa.config import PROJECT_ROOT, RETRIEVERS
+from msiqa.config import RETRIEVERS
 from msiqa.errors import MsiqaError
 from msiqa.runtime import (
     build_embedder,
@@ -20,6 +20,7 @@ from msiqa.runtime import (
     check_top_k,
     common_parser,
     configure_runtime,
+    home,
     settings_from,
 )
 
@@ -408,8 +409,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--questions",
         type=Path,
-        default=PROJECT_ROOT / "eval" / "questions.jsonl",
-        help="JSONL question set (default: eval/questions.jsonl)",
+        default=home() / "eval" / "questions.jsonl",
+        help="JSONL question set (default: ./eval/questions.jsonl, or under $MSIQA_HOME when set)",
     )
     ev.add_argument(
         "--retriever",
@@ -441,8 +442,9 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument(
         "--questions",
         type=Path,
-        default=PROJECT_ROOT / "eval" / "questions.jsonl",
-        help="JSONL question set; only its train split is used (default: eval/questions.jsonl)",
+        default=home() / "eval" / "questions.jsonl",
+        help="JSONL question set; only its train split is used (default: ./eval/questions.jsonl, or under "
+        "$MSIQA_HOME when set)",
     )
     tr.add_argument(
         "--out",

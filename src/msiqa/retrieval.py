@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -166,7 +167,8 @@ class Retriever:
         backend = search_backend(self.index)
         if getattr(backend, "fusion", "client") == "milvus":  # Milvus's unweighted RRF (milvus_search.py)
             terms = backend.known_terms(bm25_terms([bm25_text(query, self.index.acronyms)])[0])
-            return backend.hybrid(query_vector, terms, depth, self.settings.rrf_k, allowed)
+            milvus: Any = backend  # only the Milvus backend has hybrid()
+            return milvus.hybrid(query_vector, terms, depth, self.settings.rrf_k, allowed)
         lists = [(dense, self.settings.dense_weight), (lexical, self.settings.bm25_weight)]
         if self.settings.sentence_weight:
             lists.append(
@@ -206,7 +208,7 @@ class Retriever:
                 chunk=self.index.chunks[row],
                 document=self.index.documents[self.index.chunks[row].doc_id],
             )
-            for i, (row, score) in enumerate(zip(ranked.rows[:k], ranked.scores[:k]))
+            for i, (row, score) in enumerate(zip(ranked.rows[:k], ranked.scores[:k], strict=True))
         )
         rows = [self.index.chunk_rows[h.chunk.chunk_id] for h in hits]
         return Retrieval(

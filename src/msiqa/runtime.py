@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from msiqa.config import PROJECT_ROOT, RETRIEVERS, Settings
+from msiqa.config import RETRIEVERS, Settings
 from msiqa.errors import InvalidQuestion, MsiqaError
 
 MAX_TOP_K = 50
@@ -110,14 +110,14 @@ def common_parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--seeds",
         type=Path,
-        default=PROJECT_ROOT / "seeds",
-        help="folder of seed documents (default: the project's seeds/)",
+        default=home() / "seeds",
+        help=f"folder of seed documents (default: ./seeds, or ${HOME_ENV}/seeds when set)",
     )
     common.add_argument(
         "--index",
         type=Path,
-        default=PROJECT_ROOT / "index",
-        help="index folder (default: the project's index/)",
+        default=home() / "index",
+        help=f"index folder (default: ./index, or ${HOME_ENV}/index when set)",
     )
     common.add_argument(
         "--model", default=None, help="embedding model: package:NAME or a local sentence-transformers folder"
@@ -230,3 +230,12 @@ def configure_runtime(verbose: bool) -> None:
         logging.getLogger(parser_log).setLevel(logging.ERROR)
     for handler in logging.getLogger().handlers:  # bm25s resets its logger to DEBUG when first imported
         handler.setLevel(level)
+
+
+HOME_ENV = "MSIQA_HOME"
+
+
+def home() -> Path:
+    """The folder that holds the default `seeds/`, `index/` and `eval/`: $MSIQA_HOME, else the working
+    directory. Never the package's location, so an installed wheel works from any folder."""
+    return Path(os.environ.get(HOME_ENV) or ".")

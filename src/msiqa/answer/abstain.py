@@ -86,8 +86,8 @@ def decide(
         names = ", ".join(f"“{name}”" for name in retrieval.unknown_names)
         return Decision(True, f"{scope} never mention {names}. {scope} {NOT_COVERED}. {CLOSEST}")
     if retrieval.missing_answer:
-        names = [written for _, written in names_with_text(retrieval.query)]
-        about = " for " + ", ".join(f"“{name}”" for name in names) if names else ""
+        written = [text for _, text in names_with_text(retrieval.query)]
+        about = " for " + ", ".join(f"“{name}”" for name in written) if written else ""
         gives = f"None of {scope.lower()} gives {retrieval.missing_answer}{about}."
         return Decision(True, f"{gives} {scope} {NOT_COVERED}. {CLOSEST}")
     if answer_probability < threshold:

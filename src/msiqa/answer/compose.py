@@ -17,8 +17,6 @@ Deliberately left out: free-text generation (`generate.py`), conversation memory
 
 from __future__ import annotations
 
-import bisect
-import functools
 import re
 
 import numpy as np
@@ -30,7 +28,7 @@ from msiqa.answer.selector import Selector, load
 from msiqa.config import Settings
 from msiqa.errors import InvalidQuestion
 from msiqa.indexing.store import LoadedIndex
-from msiqa.ingest.chunking import blocks, page_of
+from msiqa.ingest.chunking import page_of, paragraph_of
 from msiqa.query.answer_types import asked_type
 from msiqa.retrieval import Retrieval
 from msiqa.types import Answer, AnswerSentence, Chunk, Citation, Document, Span
@@ -79,15 +77,6 @@ def validate_question(question: str, max_chars: int) -> str:
     return text
 
 
-@functools.lru_cache(maxsize=256)
-def _block_starts(text: str) -> tuple[int, ...]:
-    return tuple(b.start for b in blocks(text))
-
-
-def paragraph_of(doc: Document, offset: int) -> int:
-    return max(1, bisect.bisect_right(_block_starts(doc.text), offset))
-
-
 def reference(doc: Document, paragraph: int, page: int | None = None) -> str:
     """A copyable reference: author, “title”, publisher (series), date (or year), paragraph (and page),
     and the web address when the document has one."""
@@ -101,7 +90,7 @@ def reference(doc: Document, paragraph: int, page: int | None = None) -> str:
 
 
 def _same_paragraph(doc: Document, a: Span, b: Span) -> bool:
-    return paragraph_of(doc, a.start) == paragraph_of(doc, b.start)
+    return paragraph_of(doc.text, a.start) == paragraph_of(doc.text, b.start)
 
 
 def neighbours(chosen: Candidate, by_row: dict[int, Candidate]) -> tuple[list[Candidate], list[Candidate]]:
@@ -236,7 +225,7 @@ def best_sentence_cosine(retrieval: Retrieval, index: LoadedIndex) -> float:
 def cite(n: int, doc: Document, chunk: Chunk, span: Span) -> Citation:
     """Citation `n` quoting `doc.text` at `span` (quotation marks trimmed), with paragraph and reference."""
     span = trim_quotes(doc.text, span)
-    paragraph = paragraph_of(doc, span.start)
+    paragraph = paragraph_of(doc.text, span.start)
     return Citation(
         n,
         doc,

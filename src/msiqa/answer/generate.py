@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 
 from msiqa.answer.compose import cite, speaker
 from msiqa.answer.verify import Check, verify
-from msiqa.errors import MsiqaError
+from msiqa.errors import LlmError
 from msiqa.indexing.embedding import Embedder
 from msiqa.indexing.store import LoadedIndex
 from msiqa.retrieval import Retrieval
@@ -32,10 +32,6 @@ SYSTEM_PROMPT = (
     "If the passages do not answer the question, say so in one sentence."
 )
 UNSUPPORTED_FLAG = "(unsupported: not backed by the cited passages)"
-
-
-class LlmError(MsiqaError):
-    """The language model server could not be used (refused, timed out, error code, bad reply)."""
 
 
 @dataclass(frozen=True)
@@ -150,7 +146,7 @@ def to_answer(
     sentences: list[AnswerSentence] = []
     for check in checks:
         own = []
-        for n, row in zip(check.claim.cited, check.support_rows):
+        for n, row in zip(check.claim.cited, check.support_rows, strict=True):
             if row not in numbers:
                 numbers[row] = len(numbers) + 1
                 hit = retrieval.hits[n - 1]

@@ -64,8 +64,10 @@ class Logistic:
         table = data["features"]
         if tuple(table) != names:
             raise KeyError("feature names differ")
-        column = [[float(table[n][key]) for n in names] for key in ("mean", "scale", "weight")]
-        return cls(names, *(np.asarray(c) for c in column), float(data["intercept"]))
+        mean, scale, weights = (
+            np.asarray([float(table[n][key]) for n in names]) for key in ("mean", "scale", "weight")
+        )
+        return cls(names, mean, scale, weights, float(data["intercept"]))
 
 
 @dataclass(frozen=True)

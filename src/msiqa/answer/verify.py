@@ -116,7 +116,7 @@ def verify(
         return []
     vectors = embedder.encode([c.text for c in claims])
     checks = []
-    for claim, vector in zip(claims, vectors):
+    for claim, vector in zip(claims, vectors, strict=True):
         cited_hits = [hits[n - 1] for n in claim.cited]
         cosine, overlap, rows = support(
             claim.text,

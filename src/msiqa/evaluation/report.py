@@ -10,6 +10,7 @@ Deliberately left out: running the engine (`evaluation.py`) and printing or writ
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from msiqa.evaluation.runner import Metric
 
@@ -24,7 +25,7 @@ def figures(records: list[dict], retrievers: tuple[str, ...]) -> dict:
     """The summary shape for one set of records, with 95% bootstrap intervals under `ci`."""
     answerable = [r for r in records if r["answerable"]]
     unanswerable = [r for r in records if not r["answerable"]]
-    metrics: dict[str, dict[str, Metric]] = {"retrievers": {}, "answer": {}, "abstention": {}}
+    metrics: dict[str, dict[str, Any]] = {"retrievers": {}, "answer": {}, "abstention": {}}
     for name in retrievers:
         per = {m: Metric() for m in RETRIEVAL_METRICS}
         for r in answerable:

@@ -15,10 +15,11 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 
-from msiqa.errors import MsiqaError
+from msiqa.errors import QuestionSetError
 from msiqa.types import Document, Span
 
 K_CUTOFFS = (1, 5, 10)
@@ -26,10 +27,6 @@ RANK_DEPTH = 10  # retrieval metrics look this deep into each ranked list
 BOOTSTRAP_RESAMPLES = 1000
 BOOTSTRAP_SEED = 20200811  # fixed: the date of the "Not Fit-for-Purpose" press release
 _SPACE = re.compile(r"\s+")
-
-
-class QuestionSetError(MsiqaError):
-    """The question file is unreadable, malformed, or quotes text that is not in the corpus."""
 
 
 @dataclass(frozen=True)
@@ -82,7 +79,10 @@ def locate(quote: str, text: str) -> Span | None:
     return Span(offsets[found], offsets[found + len(needle) - 1] + 1)
 
 
-def _field(row: dict, name: str, kind: type, qid: str, path: Path, default: object = None) -> object:
+T = TypeVar("T")
+
+
+def _field(row: dict, name: str, kind: type[T], qid: str, path: Path, default: object = None) -> T:
     value = row.get(name, default)
     if not isinstance(value, kind):
         raise QuestionSetError(f"{path}: question {qid} has no valid {name!r} ({kind.__name__} expected).")
@@ -301,8 +301,8 @@ def evaluate(
     vectors = engine.embedder.encode([q.question for q in questions])
     chunk_spans = [(c.doc_id, c.start, c.end) for c in engine.index.chunks]
     records = []
-    for question, vector in zip(questions, vectors):
-        record: dict[str, object] = {
+    for question, vector in zip(questions, vectors, strict=True):
+        record: dict[str, Any] = {
             "id": question.qid,
             "split": question.split,
             "type": question.kind,

@@ -27,8 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from msiqa import __version__
-from msiqa.config import Settings
+from msiqa.config import VERSION, Settings
 from msiqa.errors import CorpusError, IndexCorrupt, IndexMissing
 from msiqa.indexing import store_api
 from msiqa.indexing.embedding import Embedder
@@ -69,6 +68,18 @@ class AddReport:
         return self.build.chunks_embedded
 
 
+def staleness(manifest: dict, settings: Settings, seeds_hash: str | None, weights_sha256: str) -> str | None:
+    """Why an index no longer matches the seeds, model weights and settings, or None when it does.
+    `seeds_hash` None: only whether its vectors are reusable (same weights and index parameters)."""
+    if seeds_hash is not None and manifest.get("seeds_hash") != seeds_hash:
+        return "the files in seeds/ changed since the index was built"
+    if manifest.get("model", {}).get("weights_sha256") != weights_sha256:
+        return "the embedding model weights changed"
+    if manifest.get("params") != settings.index_params():
+        return f"the index settings changed ({manifest.get('params')} -> {settings.index_params()})"
+    return None
+
+
 def previous_index(settings: Settings, embedder: Embedder) -> LoadedIndex | None:
     """The current index if its vectors can be reused (same model weights and parameters), else None."""
     try:
@@ -76,19 +87,19 @@ def previous_index(settings: Settings, embedder: Embedder) -> LoadedIndex | None
     except (IndexMissing, IndexCorrupt) as exc:
         log.info("no reusable index (%s): building from scratch", str(exc).split(". ")[0])
         return None
-    manifest = index.manifest
-    if (
-        manifest.get("model", {}).get("weights_sha256") != embedder.weights_sha256
-        or manifest.get("params") != settings.index_params()
-        or index.chunk_vectors is None
-    ):
-        log.info("the index was built with other model weights or settings: building from scratch")
+    reason = staleness(index.manifest, settings, None, embedder.weights_sha256)
+    if reason is None and index.chunk_vectors is None:
+        reason = "it has no stored chunk vectors"
+    if reason is not None:
+        log.info("the previous index cannot be reused (%s): building from scratch", reason)
         return None
     return index
 
 
 def _reusable(index: LoadedIndex) -> dict[str, tuple[list[Chunk], np.ndarray, np.ndarray]]:
-    """doc_id -> (chunks, chunk vectors, sentence vectors) of the previous index."""
+    """doc_id -> (chunks, chunk vectors, sentence vectors) of the previous index (none without vectors)."""
+    if index.chunk_vectors is None:
+        return {}
     sentence_starts = np.concatenate([[0], np.cumsum([len(c.sentences) for c in index.chunks])]).astype(int)
     rows: dict[str, list[int]] = {}
     for row, chunk in enumerate(index.chunks):
@@ -194,7 +205,7 @@ def build_index(
     n_sentences = len(sentence_vectors)
     manifest = {
         "format_version": FORMAT_VERSION,
-        "msiqa_version": __version__,
+        "msiqa_version": VERSION,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "model": {"id": embedder.model_id, "weights_sha256": embedder.weights_sha256, "dim": embedder.dim},
         "params": settings.index_params(),
@@ -256,12 +267,14 @@ def _assemble(parts, fresh_chunk_vectors: np.ndarray, fresh_sentence_vectors: np
         chunk_blocks.append(chunk_vecs)
         sentence_blocks.append(sentence_vecs)
     dim = fresh_chunk_vectors.shape[1]
-    stack = lambda blocks_: (
-        np.ascontiguousarray(np.concatenate(blocks_), dtype=np.float32)
-        if blocks_
-        else np.zeros((0, dim), dtype=np.float32)
-    )
-    return chunks, stack(chunk_blocks), stack(sentence_blocks)
+    return chunks, _stack(chunk_blocks, dim), _stack(sentence_blocks, dim)
+
+
+def _stack(vector_blocks: list[np.ndarray], dim: int) -> np.ndarray:
+    """One contiguous float32 matrix of the blocks' rows (0 x dim when there are none)."""
+    if not vector_blocks:
+        return np.zeros((0, dim), dtype=np.float32)
+    return np.ascontiguousarray(np.concatenate(vector_blocks), dtype=np.float32)
 
 
 _UNSUPPORTED = f"supported: {', '.join(sorted(SUFFIXES))}"

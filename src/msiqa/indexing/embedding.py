@@ -8,7 +8,6 @@ only. Nothing is downloaded; `trust_remote_code` is never enabled.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import logging
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import Protocol
 import numpy as np
 
 from msiqa.errors import ModelError
+from msiqa.hashing import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -58,14 +58,6 @@ def resolve_model(setting: str) -> Path:
     return folder
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def verify_model(setting: str, expected_sha256: str | None) -> ModelFiles:
     folder = resolve_model(setting)
     actual = sha256_file(folder / "model.safetensors")
@@ -100,7 +92,10 @@ class SentenceTransformerEmbedder:
             )
         except (OSError, ValueError, RuntimeError) as exc:
             raise ModelError(f"Could not load the model from {files.folder}: {exc}") from exc
-        self.dim = int(self._model.get_embedding_dimension())
+        dim = self._model.get_embedding_dimension()
+        if dim is None:
+            raise ModelError(f"The model in {files.folder} does not state its embedding dimension.")
+        self.dim = int(dim)
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         if not texts:

@@ -20,6 +20,7 @@ import json
 import logging
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 from msiqa.errors import IndexCorrupt, IndexMissing, StoreUnavailable
 from msiqa.indexing import milvus_search
@@ -39,7 +40,7 @@ MANIFEST_KEY = "manifest"
 GRPC_OPTIONS = {"grpc.keepalive_time_ms": 300_000, "grpc.keepalive_permit_without_calls": False}
 
 
-def connect(uri: str) -> object:
+def connect(uri: str) -> Any:
     """A pymilvus client for `uri`: a Milvus Lite `.db` file, or an http(s) server address."""
     if not (uri.endswith(".db") or uri.startswith(("http://", "https://"))):
         raise StoreUnavailable(
@@ -91,7 +92,7 @@ def library_version() -> str:
         return "not installed"
 
 
-def create_collections(client: object, collection: str, dim: int, n_chunks: int) -> dict:
+def create_collections(client: Any, collection: str, dim: int, n_chunks: int) -> dict:
     """Create the three collections; returns the dense index parameters for the manifest."""
     from pymilvus import DataType, Function, FunctionType, MilvusClient
 
@@ -161,7 +162,7 @@ def blob_rows(name: str, payload: str) -> list[dict]:
     ]
 
 
-def query_all(client: object, collection: str, expr: str, fields: list[str]) -> list[dict]:
+def query_all(client: Any, collection: str, expr: str, fields: list[str]) -> list[dict]:
     """Every row matching `expr`, through a query iterator (no 16,384-row query limit)."""
     iterator = client.query_iterator(collection, batch_size=1000, filter=expr, output_fields=fields)
     rows: list[dict] = []
@@ -173,7 +174,7 @@ def query_all(client: object, collection: str, expr: str, fields: list[str]) -> 
     return rows
 
 
-def read_blobs(client: object, tables: str, expr: str) -> dict[str, str]:
+def read_blobs(client: Any, tables: str, expr: str) -> dict[str, str]:
     """name -> the JSON payload reassembled from its parts."""
     parts: dict[str, list[tuple[int, str]]] = {}
     for row in query_all(client, tables, expr, ["name", "part", "text"]):
@@ -181,7 +182,7 @@ def read_blobs(client: object, tables: str, expr: str) -> dict[str, str]:
     return {name: "".join(text for _, text in sorted(p)) for name, p in parts.items()}
 
 
-def read_manifest(client: object, uri: str, collection: str) -> dict:
+def read_manifest(client: Any, uri: str, collection: str) -> dict:
     tables = names(collection)[2]
     rebuild = f"Build it: msiqa build --milvus-uri {uri} --collection {collection}"
     if not all(client.has_collection(name) for name in names(collection)):

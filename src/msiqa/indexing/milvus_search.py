@@ -10,6 +10,7 @@ collection (`milvus_store.py`).
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 
@@ -31,7 +32,7 @@ class MilvusSearch:
 
     def __init__(
         self,
-        client: object,
+        client: Any,
         collection: str,
         chunks: list[Chunk],
         chunk_rows: dict[str, int],

@@ -17,6 +17,7 @@ import json
 import logging
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -67,7 +68,7 @@ def _chunk_row(chunk: Chunk, doc: Document, terms: str, vector: np.ndarray) -> d
     }
 
 
-def _stored_documents(client: object, tables: str) -> dict[str, Document]:
+def _stored_documents(client: Any, tables: str) -> dict[str, Document]:
     blobs = schema.read_blobs(client, tables, f'name != "{schema.MANIFEST_KEY}"')
     return {doc_id: _document(json.loads(payload)) for doc_id, payload in blobs.items()}
 
@@ -81,7 +82,7 @@ def _in(field: str, values: list[str]) -> str:
     return f"{field} in {json.dumps(sorted(values), ensure_ascii=False)}"
 
 
-def _reusable_manifest(client: object, uri: str, collection: str, manifest: dict) -> dict | None:
+def _reusable_manifest(client: Any, uri: str, collection: str, manifest: dict) -> dict | None:
     """The stored manifest when its rows can be updated in place; None for a full build, a missing or
     unreadable manifest, or other model weights or parameters (then the collections are recreated)."""
     if not manifest.get("last_build", {}).get("incremental"):
@@ -187,7 +188,7 @@ def _write(client, uri, collection, manifest, documents, chunks, chunk_vectors, 
     )
 
 
-def _upsert(client: object, collection: str, rows: list[dict], batch: int = 500) -> None:
+def _upsert(client: Any, collection: str, rows: list[dict], batch: int = 500) -> None:
     for i in range(0, len(rows), batch):
         client.upsert(collection, rows[i : i + batch])
 
@@ -203,7 +204,7 @@ def load_index(uri: str, collection: str, fusion: str = "client") -> LoadedIndex
         raise
 
 
-def _load(client: object, uri: str, collection: str, fusion: str) -> LoadedIndex:
+def _load(client: Any, uri: str, collection: str, fusion: str) -> LoadedIndex:
     chunks_name, sentences_name, tables_name = schema.names(collection)
     manifest = schema.read_manifest(client, uri, collection)
     order = {doc_id: i for i, doc_id in enumerate(manifest.get("documents", {}))}

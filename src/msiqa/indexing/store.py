@@ -10,7 +10,7 @@ embedding (`indexing.py`) and deciding when to rebuild (`engine.py`).
 from __future__ import annotations
 
 import functools
-import hashlib
+import itertools
 import json
 import logging
 import os
@@ -21,10 +21,12 @@ import time
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from msiqa.errors import IndexCorrupt, IndexMissing
+from msiqa.hashing import sha256_file
 from msiqa.indexing.acronyms import corpus_acronyms, expansions
 from msiqa.types import Chunk, Document, Span
 
@@ -80,7 +82,7 @@ def bm25_terms(texts: list[str]) -> list[list[str]]:
     """`tokenize` plus each pair of neighbouring tokens ("fair_food", "food_program"), for chunks and
     queries alike: a phrase in the question counts more where the passage has it as a phrase (a light
     form of the sequential dependence model). IDF and term coverage still use single tokens."""
-    return [tokens + [f"{a}_{b}" for a, b in zip(tokens, tokens[1:])] for tokens in tokenize(texts)]
+    return [tokens + [f"{a}_{b}" for a, b in itertools.pairwise(tokens)] for tokens in tokenize(texts)]
 
 
 @functools.lru_cache(maxsize=1)
@@ -114,8 +116,8 @@ class LoadedIndex:
     manifest: dict
     documents: dict[str, Document]
     chunks: list[Chunk]
-    faiss_index: object
-    bm25: object
+    faiss_index: Any  # a faiss.Index (faiss ships no usable type information)
+    bm25: Any  # a bm25s.BM25
     sentence_vectors: np.ndarray  # one row per sentence of every chunk, in chunk order
     sentence_chunk: np.ndarray  # chunk row of each sentence row
     sentence_spans: list[Span]
@@ -140,14 +142,6 @@ def library_versions() -> dict[str, str]:
     return out
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _write_jsonl(path: Path, rows: list[dict]) -> None:
     with path.open("w", encoding="utf-8") as handle:
         for row in rows:
@@ -170,7 +164,7 @@ def _document_from_row(row: dict) -> Document:
     return Document(**row)
 
 
-EXACT_MAX_VECTORS = 20_000  # exact search up to here: a few ms a query on one core (see README "Performance")
+EXACT_MAX_VECTORS = 20_000  # exact search up to here: a few ms a query on one core (docs/performance.md)
 
 
 def make_faiss_index(vectors: np.ndarray, exact_max: int = EXACT_MAX_VECTORS) -> tuple[object, dict]:
@@ -256,7 +250,7 @@ def write_index(
             faiss_index=index_params,
             acronyms=acronyms,
             files={
-                name: {"bytes": (tmp / name).stat().st_size, "sha256": _file_sha256(tmp / name)}
+                name: {"bytes": (tmp / name).stat().st_size, "sha256": sha256_file(tmp / name)}
                 for name in _index_files(tmp)
             },
         )
@@ -315,7 +309,7 @@ def verify_files(path: Path, manifest: dict) -> None:
         if name not in on_disk:
             raise IndexCorrupt(f"{file} is missing. {rebuild}")
         expected = expected if isinstance(expected, dict) else {}
-        if file.stat().st_size != expected.get("bytes") or _file_sha256(file) != expected.get("sha256"):
+        if file.stat().st_size != expected.get("bytes") or sha256_file(file) != expected.get("sha256"):
             raise IndexCorrupt(
                 f"{file} is truncated or modified (size or sha256 differs from the manifest). {rebuild}"
             )

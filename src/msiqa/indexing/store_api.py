@@ -11,7 +11,7 @@ the engine and the build never name a store. Deliberately left out: fusion and a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 
@@ -61,7 +61,7 @@ class SearchBackend(Protocol):
 class FaissBm25Search:
     """The default store's search: a FAISS index over chunk vectors and a bm25s index over passages."""
 
-    def __init__(self, faiss_index: object, bm25: object) -> None:
+    def __init__(self, faiss_index: Any, bm25: Any) -> None:
         self.faiss_index = faiss_index
         self.bm25 = bm25
 
@@ -97,8 +97,8 @@ class FaissBm25Search:
 
 def search_backend(index: store.LoadedIndex) -> SearchBackend:
     """The open index's search engine: its own (`LoadedIndex.search`), else FAISS + bm25s."""
-    if index.search is not None:
-        return index.search
+    if index.search is not None:  # typed loosely in store.py, which cannot import this module
+        return cast(SearchBackend, index.search)
     return FaissBm25Search(index.faiss_index, index.bm25)
 
 

@@ -10,6 +10,7 @@ Sentence spans are kept per chunk so that answers can quote single sentences.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from dataclasses import dataclass
 
@@ -51,8 +52,35 @@ def is_heading(line: str) -> bool:
 
 
 def blocks(text: str) -> list[Block]:
+    """The text's paragraphs (runs of non-blank lines), numbered from 1: what "para. N" counts."""
+    return list(_blocks(text))
+
+
+@functools.lru_cache(maxsize=64)
+def _blocks(text: str) -> tuple[Block, ...]:
     found = [(m.start(), m.end()) for m in _BLOCK.finditer(text)]
-    return [Block(s, e, i + 1, is_heading(text[s:e])) for i, (s, e) in enumerate(found)]
+    return tuple(Block(s, e, i + 1, is_heading(text[s:e])) for i, (s, e) in enumerate(found))
+
+
+@functools.lru_cache(maxsize=64)
+def _block_starts(text: str) -> tuple[int, ...]:
+    return tuple(b.start for b in _blocks(text))
+
+
+def block_at(text: str, offset: int) -> Block | None:
+    """The paragraph holding `offset` (the last one starting at or before it; the first one for an offset
+    before any text), or None when the text has no paragraphs. The one paragraph lookup: citations,
+    chunks and the app's highlighted passage all count paragraphs through it."""
+    found = _blocks(text)
+    if not found:
+        return None
+    return found[max(0, bisect.bisect_right(_block_starts(text), offset) - 1)]
+
+
+def paragraph_of(text: str, offset: int) -> int:
+    """1-based number of the paragraph holding `offset` (1 when the text has none)."""
+    block = block_at(text, offset)
+    return block.paragraph if block else 1
 
 
 def units(text: str) -> list[tuple[int, int, int, str]]:
@@ -123,10 +151,8 @@ def merge_short(spans: list[Span]) -> list[Span]:
 
 def chunk_document(doc: Document, chunk_chars: int, overlap_chars: int = 0) -> list[Chunk]:
     chunks: list[Chunk] = []
-    block_starts = [b.start for b in blocks(doc.text)]
     for start, end, _, heading in units(doc.text):
         for span in merge_short(split_long(doc.text, start, end, chunk_chars, overlap_chars)):
-            first_para = bisect.bisect_right(block_starts, span.start)
             chunks.append(
                 Chunk(
                     chunk_id=f"{doc.doc_id}#{len(chunks):04d}",
@@ -135,7 +161,7 @@ def chunk_document(doc: Document, chunk_chars: int, overlap_chars: int = 0) -> l
                     start=span.start,
                     end=span.end,
                     heading=heading,
-                    paragraph=first_para,
+                    paragraph=paragraph_of(doc.text, span.start),
                     sentences=sentence_spans(doc.text, span.start, span.end),
                     page=page_of(doc, span.start),
                 )

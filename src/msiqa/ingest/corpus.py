@@ -10,20 +10,17 @@ are reported in `CorpusLoad.skipped`, never silently dropped, and never stop the
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from msiqa.config import MAX_FILE_BYTES
 from msiqa.errors import CorpusError
-from msiqa.ingest.loaders import read_document
+from msiqa.hashing import sha256_files
+from msiqa.ingest.loaders import SUFFIXES, read_document
 from msiqa.types import Document
 
 log = logging.getLogger(__name__)
-
-TEXT_SUFFIXES = (".txt", ".md")
-SEED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")  # the readers live in loaders.py
-MAX_FILE_BYTES = 50 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -54,24 +51,13 @@ def _candidates(seeds_dir: Path) -> list[Path]:
             f"Seeds folder not found: {seeds_dir}. Create it and put .txt/.md/.html/.pdf files in it."
         )
     return sorted(
-        p
-        for p in seeds_dir.iterdir()
-        if not p.name.startswith((".", "_")) and p.suffix.lower() in SEED_SUFFIXES
+        p for p in seeds_dir.iterdir() if not p.name.startswith((".", "_")) and p.suffix.lower() in SUFFIXES
     )
 
 
 def seeds_fingerprint(seeds_dir: Path) -> str:
     """sha256 over the names and bytes of every seed file: changes whenever `seeds/` does."""
-    digest = hashlib.sha256()
-    for path in seed_files(seeds_dir):
-        digest.update(path.name.encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
-
-
-def read_seed(path: Path, max_file_bytes: int = MAX_FILE_BYTES) -> Document:
-    """Read one seed file of any supported format; raises ValueError with a human reason when it cannot be used."""
-    return read_document(path, max_file_bytes)
+    return sha256_files(seed_files(seeds_dir))
 
 
 def load_corpus(seeds_dir: Path, max_file_bytes: int = MAX_FILE_BYTES) -> CorpusLoad:
@@ -82,7 +68,7 @@ def load_corpus(seeds_dir: Path, max_file_bytes: int = MAX_FILE_BYTES) -> Corpus
     seen_hashes: dict[str, str] = {}
     for path in seed_files(seeds_dir):
         try:
-            doc = read_seed(path, max_file_bytes)
+            doc = read_document(path, max_file_bytes)
         except (OSError, ValueError) as exc:
             skipped.append(Skipped(path.name, str(exc)))
             log.warning("skipped %s: %s", path.name, exc)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yaml
 
+from msiqa.hashing import sha256_text
 from msiqa.types import Document
 
 MAX_FRONT_MATTER_CHARS = 16_384
@@ -112,5 +113,5 @@ def parse_seed(raw: str, path: Path) -> Document:
         date=values["date"],
         url=values["url"],
         year=values["year"],
-        content_hash=hashlib.sha256(body.encode("utf-8")).hexdigest(),
+        content_hash=sha256_text(body),
     )

@@ -10,7 +10,6 @@ could misquote), passwords for encrypted PDFs, and any network access (links in 
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 import os
@@ -18,13 +17,14 @@ import re
 import stat
 from pathlib import Path
 
+from msiqa.config import MAX_FILE_BYTES
+from msiqa.hashing import sha256_text
 from msiqa.ingest.frontmatter import parse_seed, slugify
 from msiqa.types import Document
 
 log = logging.getLogger(__name__)
 
 SUFFIXES = {".txt": "text", ".md": "text", ".html": "html", ".htm": "html", ".pdf": "pdf"}
-MAX_FILE_BYTES = 50 * 1024 * 1024
 # Signatures of binary formats that are sometimes renamed to .txt by mistake.
 _MAGIC = {
     b"%PDF-": "a PDF",
@@ -120,20 +120,17 @@ def _is_utf8(line: bytes) -> bool:
     return True
 
 
-def _hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def read_html(html: str, path: Path) -> Document:
     """The page's main text, one paragraph per block, with title/author/date from its metadata."""
     import trafilatura
+    from trafilatura.settings import Document as Extracted
 
     extracted = trafilatura.bare_extraction(
         html, with_metadata=True, include_comments=False, include_tables=True, favor_recall=True
     )
-    raw = (extracted.text or "") if extracted is not None else ""
+    raw = (extracted.text or "") if isinstance(extracted, Extracted) else ""
     paragraphs = [line.strip() for line in raw.splitlines() if line.strip()]
-    if not paragraphs:
+    if not paragraphs or not isinstance(extracted, Extracted):
         raise ValueError("no main text found in the HTML page (only navigation, scripts or markup)")
     text = "\n\n".join(paragraphs) + "\n"
     return Document(
@@ -145,7 +142,7 @@ def read_html(html: str, path: Path) -> Document:
         kind="web page",
         publisher=extracted.sitename or None,
         date=extracted.date or None,
-        content_hash=_hash(text),
+        content_hash=sha256_text(text),
     )
 
 
@@ -196,7 +193,7 @@ def read_pdf(data: bytes, path: Path) -> Document:
         author=_meta(meta, "author"),
         kind="PDF document",
         date=_pdf_date(meta),
-        content_hash=_hash(text),
+        content_hash=sha256_text(text),
         page_starts=tuple(starts),
     )
 

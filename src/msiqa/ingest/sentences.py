@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import Any
 
 from msiqa.types import Span
 
@@ -26,7 +27,7 @@ _CONTINUES = re.compile(r"[ \t]*[a-z(“‘\"'][\w’'-]*[ ,;:]")  # a plain low
 
 
 @functools.lru_cache(maxsize=1)
-def _segmenter():  # type: ignore[no-untyped-def]
+def _segmenter() -> Any:
     import pysbd
 
     return pysbd.Segmenter(language="en", clean=False, char_span=False)

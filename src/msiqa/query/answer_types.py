@@ -61,14 +61,17 @@ _ASKS = (
         MONEY,
         re.compile(
             rf"\bhow much\b.*\b(?:{_MONEY_VERBS})\b|\bhow much (?:money|revenue|funding)\b|"
-            rf"\bwhat (?:is |was |are |were )?(?:the )?(?:(?!(?:did|does|do|is|was|were|are|has|have|had|can|could|will|would|should)\b)[\w-]+ ){{0,2}}(?:{_MONEY_NOUNS})\b",
+            rf"\bwhat (?:is |was |are |were )?(?:the )?"
+            r"(?:(?!(?:did|does|do|is|was|were|are|has|have|had|can|could|will|would|should)\b)[\w-]+ ){0,2}"
+            rf"(?:{_MONEY_NOUNS})\b",
             re.I,
         ),
     ),
     (
         NUMBER,
         re.compile(
-            r"\bhow many\b|\bwhat (?:is |was )?(?:the )?(?:number|share|percentage|proportion|per ?cent|total)\b"
+            r"\bhow many\b"
+            r"|\bwhat (?:is |was )?(?:the )?(?:number|share|percentage|proportion|per ?cent|total)\b"
             r"|\bhow (?:large|big|much of)\b",
             re.I,
         ),
@@ -92,15 +95,20 @@ _ASKS = (
     (
         ORGANISATION,
         re.compile(
-            rf"\b(?:what|which|whose) (?:(?!(?:did|does|do|is|was|were|are|has|have|had|can|could|will|would|should)\b)[\w-]+ ){{0,2}}(?:{_ORG_NOUNS})\b"
-            r"|\bwho (?:funds|funded|runs|ran|publishes|published|hosts|hosted|sponsors|sponsored|owns|owned)\b",
+            rf"\b(?:what|which|whose) "
+            r"(?:(?!(?:did|does|do|is|was|were|are|has|have|had|can|could|will|would|should)\b)[\w-]+ ){0,2}"
+            rf"(?:{_ORG_NOUNS})\b"
+            r"|\bwho (?:funds|funded|runs|ran|publishes|published|hosts|hosted"
+            r"|sponsors|sponsored|owns|owned)\b",
             re.I,
         ),
     ),
     (
         PERSON,
         re.compile(
-            rf"^\s*(?:\w+\s+){{0,3}}?who(?:m|se)?\b|\b(?:which|what) (?:(?!(?:did|does|do|is|was|were|are|has|have|had|can|could|will|would|should)\b)[\w-]+ ){{0,2}}(?:{_PERSON_NOUNS})\b"
+            r"^\s*(?:\w+\s+){0,3}?who(?:m|se)?\b|\b(?:which|what) "
+            r"(?:(?!(?:did|does|do|is|was|were|are|has|have|had|can|could|will|would|should)\b)[\w-]+ ){0,2}"
+            rf"(?:{_PERSON_NOUNS})\b"
             rf"|\bname of the (?:[\w-]+ )?(?:{_PERSON_NOUNS})\b",
             re.I,
         ),

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from msiqa.indexing.store import terms
-from msiqa.types import Answer
+from msiqa.types import Answer, Document
 
 Turn = tuple[str, Answer]  # (question as asked, the answer it got)
 
@@ -141,7 +141,7 @@ def swap_entity(previous_query: str, new: str, old_quotes: Sequence[str] = ()) -
 
 
 def source_question(question: str, previous: Answer, ref: str) -> Resolution | None:
-    docs = []
+    docs: list[Document] = []
     for citation in previous.citations:
         if citation.document.doc_id not in {d.doc_id for d in docs}:
             docs.append(citation.document)

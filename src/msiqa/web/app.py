@@ -1,14 +1,16 @@
 """The msiqa web app: a Gradio chat whose answers stream in with [n] markers, a sources panel with each
 cited passage highlighted inside its paragraph, a Documents tab, and a `/ask` API endpoint.
 
-Run: `python app.py [--host H] [--port P] [--allowed-host NAME] [--seeds DIR] [--index DIR]`. Safe by
-default: binds 127.0.0.1, no server-side rendering, no analytics, a bounded queue; `web/guard.py`
-answers only the routes the page and `/ask` use, only for allowed Host names, and cuts long log lines;
-`/ask` checks its arguments with the CLI's rules (`runtime.check_request`); and every piece of
-document or question text is escaped (web/render.py) before it reaches the page. Like cli.py, this is
-a place that reads env vars and flags and turns typed errors into messages. Deliberately left out:
-conversation memory across questions (each question is asked on its own) and any page logic that could
-live in the library.
+Run: `msiqa serve [--host H] [--port P] [--allowed-host NAME] [--seeds DIR] [--index DIR]` (the
+repository's `app.py` is a launcher for the same `main`). Safe by default: binds 127.0.0.1, no
+server-side rendering, no analytics, a bounded queue; `web/guard.py` answers only the routes the page
+and `/ask` use, only for allowed Host names, and cuts long log lines; `/ask` checks its arguments with
+the CLI's rules (`runtime.check_request`); and every piece of document or question text is escaped
+(`msiqa.web.render`) before it reaches the page. Each browser session keeps its conversation: earlier
+turns go to `Engine.ask(history=...)`, so follow-ups work, and the sources of the last MAX_TURNS answers
+stay in the panel. Like cli.py, this is a place that reads env vars and flags and turns typed errors
+into messages. Deliberately left out: memory shared between sessions or kept across restarts, and any
+page logic that could live in the library.
 """
 
 import argparse

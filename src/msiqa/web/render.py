@@ -10,12 +10,11 @@ any I/O, and any decision about what to answer.
 
 from __future__ import annotations
 
-import bisect
 import html
 import re
 from collections.abc import Mapping, Sequence
 
-from msiqa.ingest.chunking import blocks
+from msiqa.ingest.chunking import block_at, blocks
 from msiqa.types import Document
 from msiqa.web.assets import APP_CSS, APP_HEAD  # noqa: F401 - app.py takes the page assets from here
 
@@ -67,7 +66,7 @@ def answer_pieces(answer: Mapping, turn: int) -> list[str]:
     if answer["abstained"]:
         link = f"[the closest passages]({'#'}turn-{turn})"
         return [md_escape(answer["answer"]), f" See {link} under Sources: they are not an answer."]
-    pieces = []
+    pieces: list[str] = []
     for sentence in answer["sentences"]:
         text = sentence["text"]
         for n in sentence["citations"]:
@@ -79,9 +78,7 @@ def answer_pieces(answer: Mapping, turn: int) -> list[str]:
 
 def _paragraph(doc: Document, start: int, end: int) -> tuple[int, int, int]:
     """(paragraph number, start, end) of the block holding `[start, end)`."""
-    found = blocks(doc.text)
-    i = max(0, bisect.bisect_right([b.start for b in found], start) - 1)
-    block = found[i] if found else None
+    block = block_at(doc.text, start)
     if block is None or end > block.end:
         return (block.paragraph if block else 1), start, end
     return block.paragraph, block.start, block.end
