@@ -21,7 +21,8 @@ import time
 from pathlib import Path
 
 from benchmarks.bench import AppServer, ask_inputs, ask_rest, questions
-from msiqa.config import PROJECT_ROOT
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]  # benchmarks run from a source checkout
 
 
 def rss_mb(pid: int) -> float:

@@ -18,7 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from msiqa.config import PROJECT_ROOT, Settings
+from msiqa.config import Settings
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]  # the source checkout under test
 
 QUOKKA = "Quokkas are small marsupials. Quokkas eat leaves and grasses on Rottnest Island at night.\n"
 EITI = (

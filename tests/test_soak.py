@@ -10,9 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from test_hardening import EITI, QUOKKA, project
-
-from msiqa.config import PROJECT_ROOT
+from test_hardening import EITI, PROJECT_ROOT, QUOKKA, project
 
 
 @pytest.mark.bench
