@@ -392,6 +392,18 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    finally:
+        if args.debug_modules:
+            print_loaded_modules()
+
+
+HEAVY_MODULES = ("torch", "sentence_transformers", "transformers", "onnxruntime", "tokenizers", "gradio")
+
+
+def print_loaded_modules() -> None:
+    """The hidden --debug-modules: which heavy libraries this run imported, as one JSON line on stderr."""
+    loaded = {name: name in sys.modules for name in HEAVY_MODULES}
+    print(json.dumps({"debug_modules": loaded, "modules": len(sys.modules)}), file=sys.stderr)
 
 
 if __name__ == "__main__":

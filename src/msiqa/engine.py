@@ -1,10 +1,12 @@
 """The public API: open (building or refreshing) an index and answer questions.
 
-`Engine.open` loads the embedding model once, checks the index manifest against the current seeds and
+`Engine.open` verifies the model weights, checks the index manifest against the current seeds and
 settings, and brings the index in step when they differ (logging why; only new or changed documents are
-embedded, see `indexing.py`) unless told not to. `Engine.ask` validates the
-question, retrieves, and composes a cited answer. The CLI and the web app use only this module,
-`serialize.py` and the typed errors.
+embedded, see `indexing/build.py`) unless told not to. Questions are embedded by the ONNX query encoder
+that the index folder ships (`indexing/onnx_encoder.py`), so an up-to-date index is answered without
+importing torch; sentence-transformers is loaded only when documents must be embedded. `Engine.ask`
+validates the question, retrieves, and composes a cited answer. The CLI and the web app use only this
+module, `serialize.py` and the typed errors.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from msiqa.answer.generate import LlmConfig, generate
 from msiqa.config import Settings
 from msiqa.errors import IndexCorrupt, IndexMissing, IndexStale, MsiqaError
 from msiqa.indexing.build import BuildReport, build_index  # noqa: F401  (BuildReport: re-exported for callers)
-from msiqa.indexing.embedding import Embedder, load_embedder
+from msiqa.indexing.embedding import Embedder, LazyEmbedder, ModelFiles, resolve_model, verify_model
+from msiqa.indexing.onnx_export import EXPORT_FORMAT, precision_of
 from msiqa.indexing.store import LoadedIndex, load_index, read_manifest
 from msiqa.ingest.corpus import seeds_fingerprint
 from msiqa.query.conversation import Turn, resolve
@@ -36,6 +39,10 @@ def staleness(manifest: dict, settings: Settings, seeds_hash: str, weights_sha25
         return "the embedding model weights changed"
     if manifest.get("params") != settings.index_params():
         return f"the index settings changed ({manifest.get('params')} -> {settings.index_params()})"
+    precision = precision_of(settings.query_encoder)
+    encoder = manifest.get("query_encoder") or {}
+    if precision and (encoder.get("precision"), encoder.get("export_format")) != (precision, EXPORT_FORMAT):
+        return f"the index has no {settings.query_encoder} query encoder yet"
     return None
 
 
@@ -62,6 +69,23 @@ def ensure_index(settings: Settings, embedder: Embedder, rebuild: bool = True) -
     return load_index(settings.index_dir)
 
 
+def query_embedder(settings: Settings, index: LoadedIndex, documents: Embedder) -> Embedder:
+    """The embedder for questions: the index's ONNX encoder, or `documents` for sentence-transformers."""
+    if precision_of(settings.query_encoder) is None:
+        return documents
+    from msiqa.indexing.onnx_encoder import OnnxEmbedder
+
+    entry = index.manifest["query_encoder"]
+    files = ModelFiles(documents.model_id, resolve_model(settings.model), documents.weights_sha256)
+    return OnnxEmbedder(
+        files,
+        index.path / entry["file"],
+        entry["sha256"],
+        int(index.manifest["model"]["dim"]),
+        threads=settings.encoder_threads,
+    )
+
+
 class Engine:
     """A loaded model and index; answers questions. One per process is enough."""
 
@@ -73,8 +97,13 @@ class Engine:
 
     @classmethod
     def open(cls, settings: Settings, rebuild: bool = True, embedder: Embedder | None = None) -> Engine:
-        embedder = embedder or load_embedder(settings.model, settings.model_sha256, settings.device)
-        return cls(settings, embedder, ensure_index(settings, embedder, rebuild=rebuild))
+        """`embedder` embeds documents when the index must be updated (default: sentence-transformers,
+        loaded only then); questions go through `settings.query_encoder`."""
+        documents = embedder or LazyEmbedder(
+            verify_model(settings.model, settings.model_sha256), settings.device
+        )
+        index = ensure_index(settings, documents, rebuild=rebuild)
+        return cls(settings, query_embedder(settings, index, documents), index)
 
     def doc_filter(self, doc_ids: list[str] | None = None, kinds: list[str] | None = None) -> set[str] | None:
         if not doc_ids and not kinds:

@@ -8,7 +8,7 @@ import logging
 import os
 from pathlib import Path
 
-from msiqa.config import PROJECT_ROOT, Settings
+from msiqa.config import PROJECT_ROOT, QUERY_ENCODERS, Settings
 
 
 def common_parser() -> argparse.ArgumentParser:
@@ -31,12 +31,21 @@ def common_parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--device", default="cpu", help="torch device for embedding, e.g. cpu or cuda (default: cpu)"
     )
+    common.add_argument(
+        "--query-encoder",
+        choices=QUERY_ENCODERS,
+        default=None,
+        help="how questions are embedded (default: onnx-fp32, no torch at query time)",
+    )
+    common.add_argument("--debug-modules", action="store_true", help=argparse.SUPPRESS)
     common.add_argument("-v", "--verbose", action="store_true", help="log progress and timings to stderr")
     return common
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
     settings = Settings(seeds_dir=args.seeds.resolve(), index_dir=args.index.resolve(), device=args.device)
+    if args.query_encoder:
+        settings = settings.with_(query_encoder=args.query_encoder)
     if args.model:
         settings = settings.with_(
             model=args.model, model_sha256=None if args.model != settings.model else settings.model_sha256
