@@ -226,11 +226,10 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    from msiqa.engine import Engine
+    from msiqa.engine import open_index
     from msiqa.indexing.build import describe_documents
 
-    engine = Engine.open(settings_from(args))
-    rows = describe_documents(engine.index)
+    rows = describe_documents(open_index(settings_from(args)))
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0

@@ -69,6 +69,16 @@ def ensure_index(settings: Settings, embedder: Embedder, rebuild: bool = True) -
     return load_index(settings.index_dir)
 
 
+def document_embedder(settings: Settings) -> LazyEmbedder:
+    """sentence-transformers for documents, its weights verified now and loaded only if needed."""
+    return LazyEmbedder(verify_model(settings.model, settings.model_sha256), settings.device)
+
+
+def open_index(settings: Settings, rebuild: bool = True) -> LoadedIndex:
+    """The index, brought in step with the seeds and settings, without a query encoder (`msiqa docs`)."""
+    return ensure_index(settings, document_embedder(settings), rebuild=rebuild)
+
+
 def query_embedder(settings: Settings, index: LoadedIndex, documents: Embedder) -> Embedder:
     """The embedder for questions: the index's ONNX encoder, or `documents` for sentence-transformers."""
     if precision_of(settings.query_encoder) is None:
@@ -99,11 +109,17 @@ class Engine:
     def open(cls, settings: Settings, rebuild: bool = True, embedder: Embedder | None = None) -> Engine:
         """`embedder` embeds documents when the index must be updated (default: sentence-transformers,
         loaded only then); questions go through `settings.query_encoder`."""
-        documents = embedder or LazyEmbedder(
-            verify_model(settings.model, settings.model_sha256), settings.device
-        )
+        documents = embedder or document_embedder(settings)
         index = ensure_index(settings, documents, rebuild=rebuild)
-        return cls(settings, query_embedder(settings, index, documents), index)
+        try:
+            return cls(settings, query_embedder(settings, index, documents), index)
+        except IndexCorrupt as exc:  # the encoder file is damaged: the rest of the index is reused
+            if not rebuild:
+                raise
+            log.warning("updating the index: %s", str(exc).split(". Rebuild")[0])
+            build_index(settings, documents, incremental=True)
+            index = load_index(settings.index_dir)
+            return cls(settings, query_embedder(settings, index, documents), index)
 
     def doc_filter(self, doc_ids: list[str] | None = None, kinds: list[str] | None = None) -> set[str] | None:
         if not doc_ids and not kinds:
