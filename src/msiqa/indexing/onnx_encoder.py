@@ -3,21 +3,20 @@
 It does what sentence-transformers does for all-MiniLM-L6-v2: the model folder's own `tokenizer.json`
 (lower-casing WordPiece, [CLS] ... [SEP]) truncated at `max_seq_length` from `sentence_bert_config.json`,
 padded to the longest text of a batch; the transformer (the ONNX file from `onnx_export.py`); mean
-pooling over the attention mask; L2 normalisation. The ONNX file is read once, its bytes checked
-against the sha256 the index manifest recorded, then handed to onnxruntime. Deliberately left out:
+pooling over the attention mask; L2 normalisation. The ONNX file is checked against the sha256 the
+index manifest recorded before onnxruntime loads it. Deliberately left out:
 exporting (`onnx_export.py`) and embedding documents (the index is built with sentence-transformers).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 import numpy as np
 
 from msiqa.errors import IndexCorrupt, ModelError
-from msiqa.indexing.embedding import ModelFiles
+from msiqa.indexing.embedding import ModelFiles, sha256_file
 
 DEFAULT_MAX_TOKENS = 256
 
@@ -52,13 +51,13 @@ class OnnxEmbedder:
         self.dim = dim
         self.onnx_path = onnx_path
         try:
-            model_bytes = onnx_path.read_bytes()
+            actual = sha256_file(onnx_path)  # streamed: holding the file in memory would add to peak RSS
         except OSError as exc:
             raise IndexCorrupt(
                 f"The query encoder {onnx_path} is unreadable ({exc.__class__.__name__}). "
                 f"Rebuild: msiqa build --index {onnx_path.parent}"
             ) from exc
-        if hashlib.sha256(model_bytes).hexdigest() != onnx_sha256:
+        if actual != onnx_sha256:
             raise IndexCorrupt(
                 f"{onnx_path} differs from the sha256 in the manifest. "
                 f"Rebuild: msiqa build --index {onnx_path.parent}"
@@ -68,7 +67,7 @@ class OnnxEmbedder:
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         try:
-            self._session = ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
+            self._session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
             self._tokenizer = Tokenizer.from_file(str(files.folder / "tokenizer.json"))
         except Exception as exc:  # noqa: BLE001 - onnxruntime and tokenizers raise their own base types
             raise ModelError(f"Could not load the ONNX query encoder {onnx_path}: {exc}") from exc
