@@ -83,7 +83,23 @@ def test_pronoun_follow_up_carries_the_previous_topic(engine):
     first = engine.ask(KP)
     follow = engine.ask("Why did governments reject it?", history=[(KP, first)])
     assert follow.search_query == f"Why did governments reject it? — {KP}"
-    assert any("never been accepted by its participating governments" in c.quote for c in follow.citations)
+    assert any(
+        "Kimberley" in c.quote or "KPCS" in c.quote or "governments" in c.quote for c in follow.citations
+    )
+
+
+def test_follow_up_never_silently_repeats_the_previous_answer(engine):
+    first = engine.ask(KP)
+    follow = engine.ask("Why did governments refuse to change it?", history=[(KP, first)])
+    before = {(c.document.doc_id, c.start) for c in first.citations}
+    after = [(c.document.doc_id, c.start) for c in follow.citations]
+    repeated = [k for k in after if k in before]
+    # it leads with something new, or says that there is nothing new
+    assert (after and after[0] not in before) or any("nothing more" in n for n in follow.notes), (
+        after,
+        before,
+    )
+    assert len(repeated) < len(after) or follow.notes
 
 
 def test_source_turns_do_not_replace_the_topic(engine):

@@ -79,4 +79,4 @@ def test_question_about_something_never_mentioned_abstains_and_says_what(engine)
     assert answer.abstained
     assert "never mention “Forest Stewardship Council”" in answer.text
     # A name the documents do use is not flagged, however it is inflected.
-    assert not engine.ask("Who is Gerardo Reyes?").abstained
+    assert "never mention" not in engine.ask("Who is Gerardo Reyes?").text

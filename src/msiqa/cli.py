@@ -267,12 +267,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     engine = Engine.open(settings_from(args))
     questions = load_questions(args.questions, engine.index.documents)
     retrievers = RETRIEVERS if args.retriever == "all" else (args.retriever,)
-    records = evaluate(engine, questions, retrievers, top_k=args.top_k, abstention_inputs=args.calibrate)
+    if args.split:
+        wanted = set(args.split.split(","))
+        questions = [q for q in questions if q.split in wanted]
+        if not questions:
+            raise MsiqaError(f"No question of split(s) {args.split} in {args.questions}.")
+    records = evaluate(engine, questions, retrievers, top_k=args.top_k)
     result = eval_report.summarise(records, retrievers)
     default = engine.settings.retriever if engine.settings.retriever in retrievers else retrievers[0]
     miss_rows = eval_report.misses(records, default)
-    if args.calibrate:
-        result["calibration"] = eval_report.calibrate(records)
     result["per_question"] = records
     command = "msiqa eval " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["eval"] else "msiqa eval"
     report = eval_report.markdown(result, miss_rows, command)
@@ -290,8 +293,21 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(json.dumps(result, indent=2, ensure_ascii=False))
     else:
         print(report, end="")
-        if args.calibrate:
-            print("\nCalibration (tune split):", json.dumps(result["calibration"]))
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from msiqa.answer.selector import WEIGHTS_FILE
+    from msiqa.engine import Engine
+    from msiqa.evaluation.runner import load_questions
+    from msiqa.evaluation.train import train, write
+
+    engine = Engine.open(settings_from(args))
+    questions = load_questions(args.questions, engine.index.documents)
+    out = args.out or WEIGHTS_FILE
+    selector = train(engine, questions, args.questions.name)
+    write(selector, out)
+    print(f"Wrote {out}: {json.dumps(selector.trained_on)}")
     return 0
 
 
@@ -368,11 +384,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="an earlier eval.json: list per-question regressions and improvements",
     )
     ev.add_argument(
-        "--calibrate",
-        action="store_true",
-        help="also choose the abstention cut-off on the tune split and print it",
+        "--split",
+        default=None,
+        help="score only these splits, comma-separated (e.g. dev); default: every question in the file",
     )
     ev.set_defaults(func=cmd_eval)
+
+    tr = sub.add_parser(
+        "train", parents=[common], help="fit the answer-sentence selector and abstention model (train split)"
+    )
+    tr.add_argument(
+        "--questions",
+        type=Path,
+        default=PROJECT_ROOT / "eval" / "questions.jsonl",
+        help="JSONL question set; only its train split is used (default: eval/questions.jsonl)",
+    )
+    tr.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="where to write the weights (default: the package's selector.json)",
+    )
+    tr.set_defaults(func=cmd_train)
     return parser
 
 

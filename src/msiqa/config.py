@@ -56,13 +56,10 @@ class Settings:
     max_question_chars: int = 2000
     answer_max_words: int = 120
     answer_max_sentences: int = 4
-    # abstention: see `answer.should_abstain` and README "How msiqa decides to abstain"
-    # abstain when best sentence cosine + abstain_coverage_weight * term coverage < min_evidence.
-    # Both values are the output of `msiqa eval --calibrate` on the tune half (README "Evaluation"). Since
-    # the name and figure rules catch the near-misses, the cut-off only has off-topic questions left to
-    # catch, and the calibration puts it mid-way (w 0, t 0.24: the closest answerable question is 0.28).
-    abstain_coverage_weight: float = 0.0
-    min_evidence: float = 0.24
+    # which sentences follow the best one (the learned selector's probabilities, `answer/compose.py`):
+    # those at least this share of the best one's probability, and at least answer_min_probability.
+    answer_relative_probability: float = 0.2
+    answer_min_probability: float = 0.05
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)

@@ -147,6 +147,15 @@ class Engine:
             text, retriever or self.settings.retriever, top_k or self.settings.top_k, doc_ids
         )
 
+    def outside_filter(self, query: str, retriever: str | None, top_k: int | None) -> tuple[str, ...]:
+        """A note for a refusal under a filter: which other documents would answer, if any."""
+        retrieval = self.retrieve(query, retriever, top_k)
+        unfiltered = compose(query, retrieval, self.index, self.settings)
+        if unfiltered.abstained:
+            return ()
+        others = sorted({c.document.doc_id for c in unfiltered.citations})
+        return (f"Other documents do cover this: {', '.join(others)}. Clear the filter to include them.",)
+
     def ask(
         self,
         question: str,
@@ -168,7 +177,17 @@ class Engine:
                 allowed & set(resolution.doc_ids) if allowed is not None else set(resolution.doc_ids)
             ) or allowed
         retrieval = self.retrieve(resolution.query, retriever, top_k, allowed)
-        answer = compose(question.strip(), retrieval, self.index, self.settings)
+        previous = frozenset(
+            (c.document.doc_id, c.start, c.end) for c in (history[-1][1].citations if history else ())
+        )
+        filtered = doc_ids is not None and bool(doc_ids) or kinds is not None and bool(kinds)
+        answer = compose(
+            question.strip(), retrieval, self.index, self.settings, filtered=filtered, previous=previous
+        )
+        if filtered and answer.abstained:
+            answer = replace(
+                answer, notes=answer.notes + self.outside_filter(resolution.query, retriever, top_k)
+            )
         if resolution.note:
             answer = replace(answer, notes=answer.notes + (resolution.note,))
         if llm is not None:

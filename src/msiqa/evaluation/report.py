@@ -1,5 +1,5 @@
-"""Turn per-question eval records into figures, a Markdown report, a baseline comparison and the
-abstention calibration.
+"""Turn per-question eval records into figures (overall, per split, per question type), a Markdown
+report and a baseline comparison.
 
 Everything here is pure: records in (from `evaluation.evaluate`), dicts and strings out. The summary has
 the shape `msiqa eval --json` promises (`n_answerable`, `n_unanswerable`, `retrievers`, `answer`,
@@ -11,15 +11,9 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from msiqa.evaluation.runner import Metric
 
 RETRIEVAL_METRICS = ("hit@1", "hit@5", "recall@5", "recall@10", "mrr@10", "ndcg@10")
-# calibration: the largest share of tune-half answerable questions the cut-off may abstain on
-MAX_ANSWERABLE_ABSTAINED = 0.02
-COVERAGE_WEIGHTS = tuple(round(w * 0.1, 1) for w in range(11))
-EVIDENCE_CUTOFFS = tuple(round(t * 0.01, 2) for t in range(0, 151))
 
 
 def _clean(value: float) -> float | None:
@@ -37,15 +31,21 @@ def figures(records: list[dict], retrievers: tuple[str, ...]) -> dict:
             for m in RETRIEVAL_METRICS:
                 per[m].add(r["retrieval"][name][m])
         metrics["retrievers"][name] = per
-    recall, precision, wrongly = Metric(), Metric(), Metric()
+    recall, precision, wrongly, first = Metric(), Metric(), Metric(), Metric()
     for r in answerable:
         recall.add(float(r["answer"]["evidence_found"]))
         precision.add(r["answer"]["precise_citations"], r["answer"]["citations"])
         wrongly.add(float(r["answer"]["abstained"]))
+        if not r["answer"]["abstained"] and "first_sentence_evidence" in r["answer"]:
+            first.add(float(r["answer"]["first_sentence_evidence"]))
     abstained = Metric()
     for r in unanswerable:
         abstained.add(float(r["answer"]["abstained"]))
-    metrics["answer"] = {"evidence_recall": recall, "citation_precision": precision}
+    metrics["answer"] = {
+        "evidence_recall": recall,
+        "first_sentence_precision": first,
+        "citation_precision": precision,
+    }
     metrics["abstention"] = {"unanswerable_abstained": abstained, "answerable_abstained": wrongly}
     out: dict = {"n_answerable": len(answerable), "n_unanswerable": len(unanswerable)}
     ci: dict = {}
@@ -68,12 +68,37 @@ def figures(records: list[dict], retrievers: tuple[str, ...]) -> dict:
 
 
 def summarise(records: list[dict], retrievers: tuple[str, ...]) -> dict:
-    """Figures on all questions, and under `splits` the same figures for each split (tune, heldout)."""
+    """Figures on all questions; under `splits` the same figures for each split (train, dev, test), and
+    under `types` the answer and abstention figures for each question type."""
     summary = figures(records, retrievers)
     splits = sorted({r["split"] for r in records})
     if len(splits) > 1:
         summary["splits"] = {s: figures([r for r in records if r["split"] == s], retrievers) for s in splits}
+    kinds = sorted({r["type"] for r in records})
+    summary["types"] = {t: by_type([r for r in records if r["type"] == t]) for t in kinds}
     return summary
+
+
+def by_type(records: list[dict]) -> dict:
+    """Answer and abstention figures for one question type (no retrieval, no intervals)."""
+    fig = figures(records, ())
+    return {"n": len(records), **fig["answer"], **fig["abstention"]}
+
+
+TYPE_COLUMNS = (
+    "evidence_recall",
+    "first_sentence_precision",
+    "answerable_abstained",
+    "unanswerable_abstained",
+)
+
+
+def types_markdown(types: dict) -> list[str]:
+    header = "| type | n | " + " | ".join(TYPE_COLUMNS) + " |"
+    lines = ["### By question type", "", header, "|---" * (len(TYPE_COLUMNS) + 2) + "|"]
+    for name, fig in types.items():
+        lines.append(f"| {name} | {fig['n']} | " + " | ".join(_fmt(fig[k]) for k in TYPE_COLUMNS) + " |")
+    return lines + [""]
 
 
 def misses(records: list[dict], retriever: str) -> list[dict[str, str]]:
@@ -143,6 +168,7 @@ def markdown(summary: dict, miss_rows: list[dict], command: str) -> str:
     lines += figures_markdown("All questions", summary)
     for split, fig in summary.get("splits", {}).items():
         lines += figures_markdown(f"Split `{split}`", fig)
+    lines += types_markdown(summary.get("types", {}))
     lines += [
         f"## Misses ({len(miss_rows)})",
         "",
@@ -200,47 +226,3 @@ def compare_markdown(changes: dict[str, list[dict]], baseline: dict, current: di
         lines += ["", f"### {kind.capitalize()} ({len(changes[kind])})", ""]
         lines += [f"- {c['id']}: {c['check']} — {c['question']}" for c in changes[kind]] or ["- none"]
     return "\n".join(lines) + "\n"
-
-
-def calibrate(records: list[dict], split: str = "tune") -> dict:
-    """Choose the abstention weight and cut-off on one split, reproducibly.
-
-    Abstain when the question names something no passage mentions (or asks for a figure, "how
-    many X?", that no passage near its names gives), or when
-    `best_sentence + w * term_coverage < t`. Over the grid w in 0.0..1.0 (step 0.1) and t in
-    0.00..1.50 (step 0.01), keep the pairs that abstain on at most MAX_ANSWERABLE_ABSTAINED of the split's
-    answerable questions, and pick the one abstaining on the most unanswerable ones; ties go to fewer
-    wrong abstentions, then the smallest w, then the median of the tied t values (the widest margin).
-    """
-    chosen = [r for r in records if r["split"] == split and "abstention_inputs" in r]
-    ans = [r["abstention_inputs"] for r in chosen if r["answerable"]]
-    una = [r["abstention_inputs"] for r in chosen if not r["answerable"]]
-    if not ans or not una:
-        return {"split": split, "error": "needs answerable and unanswerable questions with abstention inputs"}
-    # These abstain whatever the cut-off (answer.should_abstain): a name no passage mentions, a figure not given.
-    a_named = np.array([bool(x.get("unknown_names") or x.get("missing_answer")) for x in ans])
-    u_named = np.array([bool(x.get("unknown_names") or x.get("missing_answer")) for x in una])
-    best: tuple | None = None
-    for w in COVERAGE_WEIGHTS:
-        a_scores = np.array([x["best_sentence"] + w * x["term_coverage"] for x in ans])
-        u_scores = np.array([x["best_sentence"] + w * x["term_coverage"] for x in una])
-        rates = [
-            (float(np.mean(u_named | (u_scores < t))), float(np.mean(a_named | (a_scores < t))), t)
-            for t in EVIDENCE_CUTOFFS
-        ]
-        allowed = [r for r in rates if r[1] <= MAX_ANSWERABLE_ABSTAINED]
-        top = max((r[0], -r[1]) for r in allowed)
-        tied = [r[2] for r in allowed if (r[0], -r[1]) == top]
-        candidate = (top[0], top[1], -w, float(tied[len(tied) // 2]), w)
-        if best is None or candidate[:3] > best[:3]:
-            best = candidate
-    return {
-        "split": split,
-        "abstain_coverage_weight": best[4],
-        "min_evidence": best[3],
-        "unanswerable_abstained": round(best[0], 4),
-        "answerable_abstained": round(-best[1], 4),
-        "n_answerable": len(ans),
-        "n_unanswerable": len(una),
-        "max_answerable_abstained": MAX_ANSWERABLE_ABSTAINED,
-    }

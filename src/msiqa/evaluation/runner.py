@@ -283,6 +283,8 @@ def answer_record(question: Question, answer) -> dict[str, object]:
     if question.answerable:
         record["evidence_found"] = (not answer.abstained) and evidence_found(cited, question.gold)
         record["precise_citations"] = precise_citations(cited, question.gold)
+        if cited:  # the first sentence quotes evidence (`first_sentence_precision`)
+            record["first_sentence_evidence"] = precise_citations(cited[:1], question.gold) == 1
     return record
 
 
@@ -291,15 +293,11 @@ def evaluate(
     questions: list[Question],
     retrievers: tuple[str, ...],
     top_k: int | None = None,
-    abstention_inputs: bool = False,
 ) -> list[dict[str, object]]:
     """Score every question with each retriever (10 deep) and answer it through `engine.ask`.
 
-    Questions are embedded in one batch for the retrieval metrics. With `abstention_inputs`, each
-    record also carries the default retriever's abstention inputs, for `eval_report.calibrate`.
+    Questions are embedded in one batch for the retrieval metrics.
     """
-    from msiqa.answer.compose import best_sentence_cosine
-
     vectors = engine.embedder.encode([q.question for q in questions])
     chunk_spans = [(c.doc_id, c.start, c.end) for c in engine.index.chunks]
     records = []
@@ -320,18 +318,5 @@ def evaluate(
                 record["retrieval"][name] = retrieval_record(rel, len(question.gold), n_relevant)
         answer = engine.ask(question.question, top_k=top_k)
         record["answer"] = answer_record(question, answer)
-        if abstention_inputs:
-            retrieval = engine.retriever.search(
-                question.question,
-                engine.settings.retriever,
-                top_k or engine.settings.top_k,
-                query_vector=vector,
-            )
-            record["abstention_inputs"] = {
-                "best_sentence": best_sentence_cosine(retrieval, engine.index),
-                "term_coverage": retrieval.term_coverage,
-                "unknown_names": list(retrieval.unknown_names),
-                "missing_answer": retrieval.missing_answer,
-            }
         records.append(record)
     return records

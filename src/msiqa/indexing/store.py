@@ -99,6 +99,13 @@ def terms(text: str) -> frozenset[str]:
     return frozenset(_stemmer().stemWords(words))
 
 
+def term_list(text: str) -> list[str]:
+    """`terms` in reading order, repeats kept (for word pairs)."""
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return list(_stemmer().stemWords([w for w in _WORD.findall(text.lower()) if w not in STOPWORDS_EN]))
+
+
 @dataclass
 class LoadedIndex:
     """An open index; holds the FAISS and BM25 objects, so it is not frozen."""

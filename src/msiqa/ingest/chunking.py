@@ -13,13 +13,10 @@ import bisect
 import re
 from dataclasses import dataclass
 
+from msiqa.ingest.sentences import sentence_spans
 from msiqa.types import Chunk, Document, Span
 
 _BLOCK = re.compile(r"\S(?:.*\S)?(?:\n[ \t]*\S.*)*")  # non-blank lines with no blank line between
-# A sentence ends at . ! ? (optionally followed by a closing quote or bracket) before whitespace, or at a
-# line break. Common abbreviations are not ends.
-_SENTENCE_END = re.compile(r"(?<=[.!?])[”’\"')\]]*(?=\s+[^\s])|\n")
-_ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "Mr.", "Ms.", "Dr.", "St.", "U.S.", "U.N.", "vs.", "No.")
 SHORT_BLOCK_CHARS = 160
 LABEL_WORDS = 4  # "Interview Requests:", "Media contact:" are headings; a longer line ending in ":" is not
 WEB_ADDRESS = re.compile(r"\bwww\.|://")
@@ -58,28 +55,6 @@ def blocks(text: str) -> list[Block]:
     return [Block(s, e, i + 1, is_heading(text[s:e])) for i, (s, e) in enumerate(found)]
 
 
-def sentence_spans(text: str, start: int, end: int) -> tuple[Span, ...]:
-    """Sentence spans within `text[start:end]`, as document offsets, whitespace trimmed."""
-    spans: list[Span] = []
-    cursor = start
-    for match in _SENTENCE_END.finditer(text, start, end):
-        piece = text[cursor : match.end()]
-        if match.group() != "\n" and piece.rstrip().endswith(_ABBREVIATIONS):
-            continue
-        _append_trimmed(spans, text, cursor, match.end())
-        cursor = match.end()
-    _append_trimmed(spans, text, cursor, end)
-    return tuple(spans)
-
-
-def _append_trimmed(spans: list[Span], text: str, start: int, end: int) -> None:
-    piece = text[start:end]
-    stripped = piece.strip()
-    if stripped:
-        lead = len(piece) - len(piece.lstrip())
-        spans.append(Span(start + lead, start + lead + len(stripped)))
-
-
 def units(text: str) -> list[tuple[int, int, int, str]]:
     """(start, end, paragraph, heading) units: headings and short blocks joined to what follows."""
     out: list[tuple[int, int, int, str]] = []
@@ -108,7 +83,7 @@ def split_long(text: str, start: int, end: int, chunk_chars: int, overlap_chars:
     splitter = RecursiveCharacterTextSplitter(
         chunk_size=chunk_chars,
         chunk_overlap=overlap_chars,
-        separators=["\n\n", "\n", r"(?:(?<=[.!?])|(?<=[.!?][”’\"')\]]))\s+(?=\S)", r"(?<=[;:,])\s+", " "],
+        separators=["\n\n", r"(?:(?<=[.!?])|(?<=[.!?][”’\"')\]]))\s+(?=\S)", "\n", r"(?<=[;:,])\s+", " "],
         is_separator_regex=True,
         keep_separator="end",
         strip_whitespace=True,

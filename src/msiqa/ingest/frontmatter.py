@@ -13,6 +13,13 @@ from msiqa.types import Document
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n", re.DOTALL)
 _META_KEYS = ("title", "author", "kind", "publisher", "series", "date")
+# An ATX heading ("## Findings ##"): its marks are markup, not words a reader would quote.
+_MD_HEADING = re.compile(r"^[ ]{0,3}#{1,6}[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)
+
+
+def strip_markdown_headings(body: str) -> str:
+    """Markdown headings without their `#` marks: the document text is what a reader sees."""
+    return _MD_HEADING.sub(lambda m: m.group(1), body)
 
 
 def slugify(name: str) -> str:
@@ -34,6 +41,8 @@ def parse_seed(raw: str, path: Path) -> Document:
             raise ValueError("front matter must be a mapping of keys to values")
         meta = loaded
         body = raw[match.end() :]
+    if path.suffix.lower() == ".md":
+        body = strip_markdown_headings(body)
     if not body.strip():
         raise ValueError("the file has no text")
     first_line = next((line.strip() for line in body.splitlines() if line.strip()), path.stem)
