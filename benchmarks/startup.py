@@ -14,7 +14,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -61,28 +60,52 @@ def parse_importtime(stderr: str) -> tuple[float, set[str]]:
     return total_us / 1e6, modules
 
 
+# A small launcher forks the command and reports its rusage. Measured from the (large) benchmark process
+# itself, a child's ru_maxrss would start at the parent's peak, which Linux carries across fork and exec.
+LAUNCHER = """
+import json, os, sys, time
+report, cmd = sys.argv[1], sys.argv[2:]
+started = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.execv(cmd[0], cmd)
+_, status, usage = os.wait4(pid, 0)
+with open(report, "w") as handle:
+    json.dump({"wall_s": time.perf_counter() - started, "cpu_s": usage.ru_utime + usage.ru_stime,
+               "peak_rss_mb": usage.ru_maxrss / 1024.0}, handle)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_process(args: list[str], importtime: bool = False, stdin: str | None = None) -> Run:
-    """`python [-X importtime] ARGS` to completion; raises with its stderr when it fails. Output goes
-    through files, so a long importtime listing can never block the child on a full pipe."""
+    """`python [-X importtime] ARGS` to completion through `LAUNCHER`; raises with its stderr when it
+    fails. Output goes through files, so a long importtime listing never blocks the child on a pipe."""
     cmd = [sys.executable, *(["-X", "importtime"] if importtime else []), *args]
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        started = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=out, stderr=err, env=env(), text=True)
-        proc.stdin.write(stdin or "")
-        proc.stdin.close()
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
+    with (
+        tempfile.TemporaryFile("w+") as out,
+        tempfile.TemporaryFile("w+") as err,
+        tempfile.TemporaryDirectory(prefix="msiqa-run-") as tmp,
+    ):
+        report = Path(tmp) / "usage.json"
+        proc = subprocess.run(
+            [sys.executable, "-c", LAUNCHER, str(report), *cmd],
+            input=stdin or "",
+            stdout=out,
+            stderr=err,
+            env=env(),
+            text=True,
+        )
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(args[:4])} failed ({proc.returncode}): {stderr[-800:]}")
+        if proc.returncode != 0 or not report.is_file():
+            raise RuntimeError(f"{' '.join(args[:4])} failed ({proc.returncode}): {stderr[-800:]}")
+        usage = json.loads(report.read_text(encoding="utf-8"))
     import_s, modules = parse_importtime(stderr) if importtime else (None, set())
     return Run(
-        wall_s=round(seconds, 3),
-        cpu_s=round(usage.ru_utime + usage.ru_stime, 3),
-        peak_rss_mb=round(usage.ru_maxrss / 1024.0, 1),  # KB on Linux
+        wall_s=round(usage["wall_s"], 3),
+        cpu_s=round(usage["cpu_s"], 3),
+        peak_rss_mb=round(usage["peak_rss_mb"], 1),  # ru_maxrss is in KB on Linux
         import_s=None if import_s is None else round(import_s, 3),
         torch=("torch" in modules) if importtime else None,
         stdout=stdout,
