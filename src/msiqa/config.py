@@ -33,11 +33,9 @@ class Settings:
     device: str = "cpu"
     # documents are always embedded with sentence-transformers (torch), only when something changed
     # fp32: vectors equal to sentence-transformers' (cosine >= 0.9999) and eval figures unchanged; int8 is
-    # twice as fast but moves eval figures by up to 0.02 (docs/performance.md "Query encoder")
+    # twice as fast but moves eval figures by up to 0.03 (docs/performance.md, "fp32 or int8")
     query_encoder: str = "onnx-fp32"  # one of QUERY_ENCODERS
-    encoder_threads: int = (
-        1  # onnxruntime intra-op threads: one question is too small to split (0: all cores)
-    )
+    encoder_threads: int = 1  # onnxruntime intra-op threads; a question is too short to split; 0: all
     encoder_cache_dir: Path = PROJECT_ROOT / ".cache" / "onnx"  # exports, reused by every build
     max_file_bytes: int = 50 * 1024 * 1024  # larger seed files are skipped with a reason (loaders.py)
     # chunking
