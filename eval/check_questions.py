@@ -1,185 +1,118 @@
 #!/usr/bin/env python3
-"""Validate eval/questions.jsonl against the corpus (stdlib only).
+"""Validate the question set against the seeds (stdlib only).
 
-Usage: python3 eval/check_questions.py [questions.jsonl] [corpus.txt]
+Usage: python3 eval/check_questions.py [FILE ...]   (default: eval/questions.jsonl eval/sealed/test.jsonl)
 
-Checks
-  * every line is a JSON object with the expected fields and value types;
-  * ids are unique and sequential (q001, q002, ...);
-  * every evidence quote occurs in the corpus (whitespace runs collapsed to a
-    single space on both sides) and is 40-300 characters long;
-  * answerable questions have >= 1 quote and a known doc; unanswerable ones
-    have no evidence and doc null;
-  * minimum counts: >= 105 answerable, >= 30 unanswerable, every document
-    covered, >= 8 multi_passage questions, some off_topic and near_miss;
-  * splits are "tune"/"heldout" with roughly a third held out per document
-    and per type.
-Prints counts per doc / type / split and exits non-zero, naming the
-offending question, on any failure.
+Checks every line of every file:
+  * a JSON object with exactly the fields id, question, evidence, answerable, doc, split, type,
+    answer_type; ids unique across files;
+  * split in train/dev (eval/questions.jsonl) or test (eval/sealed/test.jsonl);
+  * every evidence quote occurs in a seed body (whitespace runs collapsed) and is 40-300 characters;
+    answerable questions have >= 1 quote and a known doc, unanswerable ones none and doc null;
+and the whole set against the minimum counts of issue 16 (>= 600 questions; >= 150 factoid; >= 150
+why_how + opinion; >= 80 multi_part + comparison + attribution; >= 120 unanswerable with >= 60
+near_miss; the test split >= 25%). Prints counts only (never a question of the sealed split) and
+exits non-zero, naming the offending id, on any failure.
 """
+
 import json
-import os
 import re
 import sys
-from collections import Counter, defaultdict
+from collections import Counter
+from pathlib import Path
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_QUESTIONS = os.path.join(HERE, "questions.jsonl")
-DEFAULT_CORPUS = "/work/shared/seeds/000_b29d7c38feb04f95.txt"
-
-DOCS = [
-    "lexology-ethical-certifications",
-    "bamenjo-lip-service",
-    "gleckman-democracy",
-    "press-release-2020-08-11",
-    "wolfkamp-regulating-rbc",
-    "zebras-unite-pivot-to-people",
-    "radio-fm4-evans-interview",
-    "miedema-binding-brands",
-    "ciw-new-study",
-]
-ANSWERABLE_TYPES = {"paraphrase", "why_how", "multi_passage", "entity", "number_date"}
-UNANSWERABLE_TYPES = {"off_topic", "near_miss"}
-SPLITS = {"tune", "heldout"}
-FIELDS = {"id", "question", "evidence", "answerable", "doc", "split", "type"}
-
-MIN_ANSWERABLE = 105
-MIN_UNANSWERABLE = 30
-MIN_MULTI_PASSAGE = 8
-MIN_PER_UNANSWERABLE_TYPE = 10
+HERE = Path(__file__).resolve().parent
+DEFAULT_FILES = [HERE / "questions.jsonl", HERE / "sealed" / "test.jsonl"]
+SEEDS = HERE.parent / "seeds"
+FIELDS = ["id", "question", "evidence", "answerable", "doc", "split", "type", "answer_type"]
+ANSWERABLE_TYPES = {"factoid", "why_how", "opinion", "multi_part", "comparison", "attribution"}
+UNANSWERABLE_TYPES = {"near_miss", "off_topic"}
 MIN_QUOTE, MAX_QUOTE = 40, 300
-# held-out share allowed per document / type (small strata get slack below)
-HELDOUT_LO, HELDOUT_HI = 0.2, 0.45
+MINIMUMS = {
+    "total": 600,
+    "factoid": 150,
+    "why_how+opinion": 150,
+    "multi_part+comparison+attribution": 80,
+    "unanswerable": 120,
+    "near_miss": 60,
+}
+MIN_TEST_SHARE = 0.25
 
 
-def collapse(s):
-    return re.sub(r"\s+", " ", s).strip()
+def collapse(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
 
 
-def main(argv):
-    qpath = argv[1] if len(argv) > 1 else DEFAULT_QUESTIONS
-    cpath = argv[2] if len(argv) > 2 else DEFAULT_CORPUS
+def seed_bodies() -> dict[str, str]:
+    bodies = {}
+    for path in sorted(SEEDS.glob("*.txt")):
+        raw = path.read_text(encoding="utf-8")
+        meta, body = re.match(r"---\n(.*?)\n---\n(.*)", raw, re.S).groups()
+        doc_id = re.search(r"^id:\s*(\S+)", meta, re.M).group(1)
+        bodies[doc_id] = collapse(body)
+    return bodies
+
+
+def check_row(row: dict, split_ok: set[str], bodies: dict[str, str]) -> list[str]:
+    qid = row.get("id", "?")
+    if list(row) != FIELDS:
+        return [f"{qid}: fields {list(row)} != {FIELDS}"]
     errors = []
+    if row["split"] not in split_ok:
+        errors.append(f"{qid}: split {row['split']!r} not allowed in this file ({sorted(split_ok)})")
+    corpus = " ".join(bodies.values())
+    if row["answerable"] is True:
+        if row["type"] not in ANSWERABLE_TYPES or row["doc"] not in bodies or not row["evidence"]:
+            errors.append(f"{qid}: answerable needs a type of {sorted(ANSWERABLE_TYPES)}, a doc and evidence")
+        for quote in row["evidence"]:
+            if not MIN_QUOTE <= len(quote) <= MAX_QUOTE:
+                errors.append(f"{qid}: a quote of {len(quote)} characters")
+            if collapse(quote) not in corpus:
+                errors.append(f"{qid}: a quote is not in the seeds")
+    elif row["answerable"] is False:
+        if row["type"] not in UNANSWERABLE_TYPES or row["evidence"] or row["doc"] is not None:
+            errors.append(
+                f"{qid}: unanswerable needs a type of {sorted(UNANSWERABLE_TYPES)}, no evidence, doc null"
+            )
+    else:
+        errors.append(f"{qid}: answerable must be true or false")
+    return errors
 
-    def fail(qid, msg):
-        errors.append(f"{qid}: {msg}")
 
-    with open(cpath, encoding="utf-8") as f:
-        corpus = collapse(f.read())
-
-    rows = []
-    with open(qpath, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                fail(f"line {lineno}", "blank line")
-                continue
+def main(argv: list[str]) -> int:
+    files = [Path(a) for a in argv[1:]] or DEFAULT_FILES
+    bodies = seed_bodies()
+    rows, errors = [], []
+    for path in files:
+        split_ok = {"test"} if path.parent.name == "sealed" else {"train", "dev"}
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as e:
-                fail(f"line {lineno}", f"invalid JSON ({e})")
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                errors.append(f"{path.name}:{number}: not JSON ({exc.msg})")
                 continue
-            if not isinstance(obj, dict):
-                fail(f"line {lineno}", "not a JSON object")
-                continue
-            rows.append(obj)
-
-    seen = set()
-    for i, r in enumerate(rows, 1):
-        qid = r.get("id", f"<row {i}>")
-        if set(r) != FIELDS:
-            fail(qid, f"fields {sorted(r)} != {sorted(FIELDS)}")
-            continue
-        if qid in seen:
-            fail(qid, "duplicate id")
-        seen.add(qid)
-        if qid != f"q{i:03d}":
-            fail(qid, f"id out of sequence (expected q{i:03d})")
-        if not isinstance(r["question"], str) or len(r["question"].strip()) < 10:
-            fail(qid, "question missing or too short")
-        if r["split"] not in SPLITS:
-            fail(qid, f"bad split {r['split']!r}")
-        ev = r["evidence"]
-        if not isinstance(ev, list) or not all(isinstance(e, str) for e in ev):
-            fail(qid, "evidence must be a list of strings")
-            continue
-        if r["answerable"] is True:
-            if r["type"] not in ANSWERABLE_TYPES:
-                fail(qid, f"bad type {r['type']!r} for an answerable question")
-            if r["doc"] not in DOCS:
-                fail(qid, f"unknown doc {r['doc']!r}")
-            if not ev:
-                fail(qid, "answerable question without evidence")
-            if r["type"] == "multi_passage" and len(ev) < 2:
-                fail(qid, "multi_passage question needs >= 2 quotes")
-            for e in ev:
-                if not MIN_QUOTE <= len(e) <= MAX_QUOTE:
-                    fail(qid, f"quote length {len(e)} outside {MIN_QUOTE}-{MAX_QUOTE}: {e[:60]!r}")
-                if collapse(e) not in corpus:
-                    fail(qid, f"evidence not found in corpus: {e[:80]!r}")
-        elif r["answerable"] is False:
-            if r["type"] not in UNANSWERABLE_TYPES:
-                fail(qid, f"bad type {r['type']!r} for an unanswerable question")
-            if ev:
-                fail(qid, "unanswerable question must have empty evidence")
-            if r["doc"] is not None:
-                fail(qid, "unanswerable question must have doc null")
-        else:
-            fail(qid, "answerable must be true or false")
-
-    ans = [r for r in rows if r.get("answerable") is True]
-    una = [r for r in rows if r.get("answerable") is False]
-    if len(ans) < MIN_ANSWERABLE:
-        fail("totals", f"{len(ans)} answerable < {MIN_ANSWERABLE}")
-    if len(una) < MIN_UNANSWERABLE:
-        fail("totals", f"{len(una)} unanswerable < {MIN_UNANSWERABLE}")
-    by_doc = Counter(r["doc"] for r in ans)
-    for d in DOCS:
-        if by_doc[d] < 2:
-            fail("totals", f"doc {d} has only {by_doc[d]} answerable questions")
-    by_type = Counter(r.get("type") for r in rows)
-    if by_type["multi_passage"] < MIN_MULTI_PASSAGE:
-        fail("totals", f"{by_type['multi_passage']} multi_passage < {MIN_MULTI_PASSAGE}")
-    for t in sorted(UNANSWERABLE_TYPES):
-        if by_type[t] < MIN_PER_UNANSWERABLE_TYPE:
-            fail("totals", f"{by_type[t]} {t} < {MIN_PER_UNANSWERABLE_TYPE}")
-
-    # split balance per stratum; strata under 6 items only need 1..n-1 held out
-    def check_balance(label, key):
-        strata = defaultdict(Counter)
-        for r in rows:
-            strata[key(r)][r.get("split")] += 1
-        for name, c in sorted(strata.items(), key=lambda kv: str(kv[0])):
-            n, h = sum(c.values()), c["heldout"]
-            if n < 6:
-                ok = n < 2 or 1 <= h <= n - 1
-            else:
-                ok = HELDOUT_LO <= h / n <= HELDOUT_HI
-            if not ok:
-                fail("splits", f"{label} {name}: {h}/{n} held out")
-        return strata
-
-    doc_strata = check_balance("doc", lambda r: r.get("doc"))
-    type_strata = check_balance("type", lambda r: r.get("type"))
-
-    def show(title, strata):
-        print(title)
-        for name, c in sorted(strata.items(), key=lambda kv: str(kv[0])):
-            print(f"  {str(name):34s} total={sum(c.values()):3d}  "
-                  f"tune={c['tune']:3d}  heldout={c['heldout']:3d}")
-
-    print(f"{len(rows)} questions: {len(ans)} answerable, {len(una)} unanswerable")
-    show("per doc (None = unanswerable):", doc_strata)
-    show("per type:", type_strata)
-    split_c = Counter(r.get("split") for r in rows)
-    print("per split:", dict(sorted(split_c.items())))
-
-    if errors:
-        print(f"\nFAILED with {len(errors)} problem(s):", file=sys.stderr)
-        for e in errors:
-            print("  " + e, file=sys.stderr)
-        return 1
-    print("\nOK")
-    return 0
+            errors += check_row(row, split_ok, bodies)
+            rows.append(row)
+    ids = Counter(r.get("id") for r in rows)
+    errors += [f"{i}: duplicate id" for i, n in ids.items() if n > 1]
+    types = Counter(r.get("type") for r in rows)
+    splits = Counter(r.get("split") for r in rows)
+    counts = {
+        "total": len(rows),
+        "factoid": types["factoid"],
+        "why_how+opinion": types["why_how"] + types["opinion"],
+        "multi_part+comparison+attribution": types["multi_part"] + types["comparison"] + types["attribution"],
+        "unanswerable": types["near_miss"] + types["off_topic"],
+        "near_miss": types["near_miss"],
+    }
+    if len(files) == len(DEFAULT_FILES):
+        errors += [f"totals: {k} = {counts[k]} < {m}" for k, m in MINIMUMS.items() if counts[k] < m]
+        if splits["test"] < MIN_TEST_SHARE * len(rows):
+            errors.append(f"totals: test split {splits['test']} < {MIN_TEST_SHARE:.0%} of {len(rows)}")
+    print(json.dumps({"counts": counts, "splits": dict(splits), "types": dict(types)}, indent=1))
+    for error in errors:
+        print("ERROR", error)
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":

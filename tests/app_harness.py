@@ -1,6 +1,6 @@
 """Start `app.py` in a subprocess on a free port and drive it with Debian's chromium through playwright.
 
-Used by tests/test_app_*.py. Run directly to refresh the README screenshots from a real session:
+Used by tests/test_app_*.py. Run directly to refresh the screenshots in docs/ from a real session:
     HF_HUB_OFFLINE=1 .venv/bin/python tests/app_harness.py docs/
 """
 
@@ -44,9 +44,16 @@ def launch_browser(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
-def open_page(browser, url: str, width: int = 1280, height: int = 900):
-    """A page on `url` where every request not to 127.0.0.1 is blocked and recorded in `page.blocked`."""
-    page = browser.new_page(viewport={"width": width, "height": height})
+def open_page(browser, url: str, width: int = 1280, height: int = 900, touch: bool = False):
+    """A page on `url` (in its own context, allowed to read the clipboard; a phone-like touch screen when
+    `touch`) where every request not to 127.0.0.1 is blocked and recorded in `page.blocked`."""
+    context = browser.new_context(
+        viewport={"width": width, "height": height},
+        has_touch=touch,
+        is_mobile=touch,
+        permissions=["clipboard-read", "clipboard-write"],
+    )
+    page = context.new_page()
     page.blocked = []
     page.dialogs = []
     page.errors = []
@@ -98,8 +105,7 @@ def screenshots(out_dir: Path) -> None:
                 ask(page, KP)
                 page.locator("#msiqa-chat a[href^='#src-']").first.click()
                 page.wait_for_timeout(900)
-                page.evaluate("""() => { window.scrollTo(0, 0);  // and every scrolled container above the chat
-                    for (let e = document.getElementById('msiqa-chat'); e; e = e.parentElement) e.scrollTop = 0; }""")
+                page.evaluate("window.scrollTo(0, 0)")
                 page.wait_for_timeout(300)
                 if width < 600:  # the question, the answer and the first highlighted source, stacked
                     page.screenshot(
@@ -109,7 +115,13 @@ def screenshots(out_dir: Path) -> None:
                     )
                 else:
                     page.screenshot(path=str(out_dir / name))
-                page.close()
+                page.context.close()
+            page = open_page(browser, url, 1280, 860)  # "Read in document": the quote marked in place
+            ask(page, KP)
+            page.locator("#msiqa-sources details[open] a.msiqa-read").nth(1).click()
+            page.wait_for_selector("#msiqa-docs mark.msiqa-hl", timeout=5000)
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(out_dir / "screenshot-document.png"))
             browser.close()
 
 
@@ -117,4 +129,4 @@ if __name__ == "__main__":
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs")
     target.mkdir(parents=True, exist_ok=True)
     screenshots(target)
-    print(f"wrote {target / 'screenshot.png'} and {target / 'screenshot-phone.png'}")
+    print(f"wrote screenshot.png, screenshot-phone.png and screenshot-document.png in {target}")

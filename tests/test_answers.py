@@ -239,3 +239,11 @@ def test_speaker_names_author_or_publisher_and_kind():
         speaker(Document("n", "T", "", "n.txt", publisher="Lexology", kind="news coverage"))
         == "Lexology (news coverage)"
     )
+
+
+def test_reference_uses_the_year_and_web_address_when_the_document_has_them():
+    from msiqa.answer.compose import reference
+
+    doc = Document("y", "Tea audits", "", "y.txt", author="Ama Mensah", year="2020", url="https://example.org/tea")
+    assert reference(doc, 3) == "Ama Mensah, “Tea audits”, 2020, para. 3. https://example.org/tea"
+    assert reference(Document("n", "T", "", "n.txt"), 1) == "“T”, n.d., para. 1."

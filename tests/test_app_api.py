@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import http.client
 import shutil
+import time
 
 import httpx
 import psutil
 import pytest
 from app_harness import KP, running_app
+from conftest import SEEDS
+
+from benchmarks.bench import AppServer
 
 
 @pytest.fixture(scope="module")
@@ -130,3 +134,24 @@ def test_listens_on_loopback_only(app):
         if c.status == psutil.CONN_LISTEN
     }
     assert addresses and addresses <= {"127.0.0.1"}, addresses
+
+
+def test_first_start_shows_a_notice_until_the_index_is_built(tmp_path):
+    shutil.copytree(SEEDS, tmp_path / "seeds")
+    server = AppServer(tmp_path / "seeds", tmp_path / "index", tmp_path / "app.log")
+    try:
+        notice = None
+        for _ in range(300):  # the notice appears within seconds, long before the index is built
+            try:
+                notice = httpx.get(server.base + "/", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert notice is not None and notice.status_code == 503
+        assert "Building the search index" in notice.text and notice.headers["retry-after"]
+        assert "<script src" not in notice.text and "http" not in notice.text.split("<body>")[1]
+        server.wait_ready(420)  # then the app itself takes the port over
+        page = httpx.get(server.base + "/", timeout=10)
+        assert page.status_code == 200 and "msiqa-building" not in page.text
+    finally:
+        server.stop()

@@ -11,9 +11,13 @@ import pytest
 from app_harness import CHROMIUM, KP, ask, launch_browser, open_page, running_app
 from conftest import SEEDS
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="needs Debian's chromium: run `bash scripts/setup.sh --browser`"
-)
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason="needs Debian's chromium: run `bash scripts/setup.sh --browser`"
+    ),
+]
 
 HOSTILE = """---
 id: glitter-audit
@@ -28,6 +32,20 @@ The glitter audit of sequin supply chains found <script>window.__xss = 3; alert(
 Sequin certification schemes failed sparkle workers <img src=x onerror="window.__xss = 4; alert(4)"> according to the glitter audit [link](javascript:window.__xss=5) **bold** <b onmouseover="window.__xss=6">hover</b> $x^2$.
 """
 HOSTILE_QUESTION = "What did the glitter audit find about sequin supply chains?"
+LINKED = """---
+id: tinsel-review
+title: 'The tinsel review'
+author: Ada Quill
+kind: blog post
+publisher: Tinsel Quarterly
+year: 2019
+url: https://example.org/tinsel-review
+---
+The tinsel review
+
+The tinsel inspectors called the certification scheme “a “gold standard” in name only” because its auditors never visited the tinsel workshops.
+"""
+LINKED_QUESTION = "What did the tinsel inspectors call the certification scheme?"
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +53,7 @@ def app_url(tmp_path_factory):
     root = tmp_path_factory.mktemp("app_browser")
     shutil.copytree(SEEDS, root / "seeds")
     (root / "seeds" / "99_glitter-audit.txt").write_text(HOSTILE, encoding="utf-8")
+    (root / "seeds" / "98_tinsel-review.txt").write_text(LINKED, encoding="utf-8")
     with running_app(root / "seeds", root / "index", root / "app.log") as (url, _):
         yield url
 
@@ -54,7 +73,7 @@ def page(browser, app_url):
     page = open_page(browser, app_url)
     yield page
     assert page.blocked == [], f"the page tried to reach other hosts: {page.blocked}"
-    page.close()
+    page.context.close()
 
 
 def in_view(page, selector: str) -> bool:
@@ -71,10 +90,15 @@ def in_view(page, selector: str) -> bool:
     )
 
 
-def test_examples_show_on_first_load(page):
-    examples = page.locator("#msiqa-chat").get_by_text(KP)
-    assert examples.count() >= 1
-    examples.first.click()
+def test_landing_names_the_corpus_and_offers_example_buttons(page):
+    chat = page.locator("#msiqa-chat").inner_text()
+    for title in ("Rethinking MSIs: Binding Brands to Create Change", "The tinsel review"):
+        assert title in chat  # every piece is named on the landing page
+    assert "blog post" in chat and "press release" in chat  # with its kind
+    assert "not" in chat and "report itself" in chat  # and it says what the corpus is not
+    example = page.get_by_role("button", name=KP)
+    assert example.count() == 1
+    example.click()
     page.wait_for_selector("#msiqa-sources article.msiqa-src", timeout=60_000)
 
 
@@ -118,24 +142,11 @@ def test_follow_up_is_searched_in_the_context_of_the_conversation(page):
     assert any("EITI" in t for t in newest.all_inner_texts())
 
 
-def test_read_in_document_opens_the_paragraph(page):
-    ask(page, KP)
-    quote = page.locator("#msiqa-sources article.msiqa-src").first.locator("mark").inner_text()
-    link = page.locator("#msiqa-sources a.msiqa-read").first
-    anchor = link.get_attribute("href")[1:]
-    link.click()
-    paragraph = page.locator(f"[id='{anchor}']")
-    paragraph.wait_for(state="visible", timeout=5000)
-    page.wait_for_timeout(800)
-    box = paragraph.bounding_box()
-    assert box and box["y"] < 900 and box["y"] + box["height"] > 0
-    assert " ".join(quote.split()) in " ".join(paragraph.inner_text().split())  # the quoted paragraph
-
-
 def test_abstention_lists_closest_passages_marked_not_an_answer(page):
     reply = ask(page, "Who won the 2018 FIFA World Cup?")
-    assert "don't cover" in reply.inner_text()
     panel = page.locator("#msiqa-sources details[open]")
+    link = reply.locator("a[href^='#turn-']")  # the reply points at the panel, wherever the panel is
+    assert link.count() == 1 and link.get_attribute("href") == "#" + panel.get_attribute("id")
     assert "not an answer" in panel.locator(".msiqa-notanswer").inner_text()
     closest = panel.locator("article.msiqa-closest")
     assert closest.count() >= 1
@@ -194,16 +205,264 @@ def test_hostile_question_is_shown_as_text(page):
     assert page.locator('#msiqa-chat img[src="x"], #msiqa-chat script').count() == 0
 
 
-def test_phone_width_stacks_sources_below_the_chat(browser, app_url, tmp_path):
-    page = open_page(browser, app_url, width=390, height=844)
-    ask(page, KP)
+def test_filters_are_shown_on_the_answer_and_clear_in_one_click(page):
+    page.get_by_text("Advanced").click()
+    page.locator("#msiqa-kind-filter input").click()
+    page.get_by_role("option", name="blog post").click()
+    page.keyboard.press("Escape")
+    notice = page.locator(".msiqa-filters")
+    notice.wait_for(state="visible", timeout=5000)
+    assert "blog post" in notice.inner_text()
+    reply = ask(page, KP)
+    assert "blog post" in reply.inner_text()  # the answer says which filter was on
+    page.locator("#msiqa-clear-filters").click()
+    notice.wait_for(state="hidden", timeout=5000)
+    assert "blog post" not in page.locator("#msiqa-kind-filter").inner_text()
+
+
+def test_phone_width_answer_uses_the_width_and_sources_follow_it(browser, app_url):
+    page = open_page(browser, app_url, width=390, height=844, touch=True)
+    reply = ask(page, KP)
     chat = page.locator("#msiqa-chat").bounding_box()
     sources = page.locator("#msiqa-sources").bounding_box()
+    advanced = page.locator(".msiqa-advanced").bounding_box()
+    bubble = reply.bounding_box()
     assert chat["width"] <= 390 and sources["width"] <= 390
+    assert bubble["width"] >= 0.9 * chat["width"]  # the answer uses the full width
     assert sources["y"] >= chat["y"] + chat["height"]
+    assert advanced["y"] >= sources["y"] + sources["height"]  # Advanced comes after the sources
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    page.locator("#msiqa-chat a[href^='#src-']").first.click()
-    page.wait_for_timeout(900)
-    page.screenshot(path=str(tmp_path / "phone.png"))
     assert page.blocked == []
-    page.close()
+    page.context.close()
+
+
+# --- Reachability, the Documents tab, copying and overlap (issue 11) -------------------------------------
+
+SIZES = {"laptop": (1280, 900), "small-laptop": (1024, 768), "phone": (390, 844)}
+THREE = (
+    KP,
+    "How did the Fair Food Program protect workers?",
+    "Why are the Dutch RBC agreements not enough?",
+)
+REACHABLE = """el => [...el.getClientRects()].some((r) => {  // each line box of an inline element
+    const top = Math.max(r.top, 0), bottom = Math.min(r.bottom, innerHeight);
+    const left = Math.max(r.left, 0), right = Math.min(r.right, innerWidth);
+    if (bottom - top < 4 || right - left < 4) return false;
+    const hit = document.elementFromPoint((left + right) / 2, (top + bottom) / 2);
+    return hit !== null && (hit === el || el.contains(hit)); })"""
+
+
+def reachable(locator) -> bool:
+    """Some of the element is in the viewport and the topmost element at the centre of that part is
+    the element itself: not clipped away by a scroll box, not covered by anything."""
+    return locator.evaluate(REACHABLE)
+
+
+def scroll_step(page, dy: int, x: float, touch: bool) -> None:
+    """One real scroll: a mouse-wheel notch, or a finger swipe (touch events through chromium's input
+    pipeline, so the browser itself scrolls) on a phone."""
+    height = page.viewport_size["height"]
+    if touch:
+        start = height * 0.75 if dy > 0 else height * 0.25
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": start}]})
+        for i in range(1, 21):
+            point = {"x": x, "y": start - dy * i / 20}
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        cdp.detach()
+    else:
+        page.mouse.move(x, height / 2)
+        page.mouse.wheel(0, dy)
+    page.wait_for_timeout(150)
+
+
+def scroll_to(page, locator, touch: bool, max_steps: int = 120) -> bool:
+    """Scroll with the wheel (or swipes) towards `locator` until it is reachable; False when scrolling
+    stops moving it first (it is clipped or stuck out of reach)."""
+    height = page.viewport_size["height"]
+    stuck = 0
+    for _ in range(max_steps):
+        if reachable(locator):
+            return True
+        box = locator.bounding_box()
+        if box is None:
+            return False
+        step = 400 if box["y"] + box["height"] / 2 > height / 2 else -400
+        x = min(max(box["x"] + box["width"] / 2, 5), page.viewport_size["width"] - 5)
+        scroll_step(page, step, x, touch)
+        moved = locator.bounding_box()
+        stuck = stuck + 1 if moved and abs(moved["y"] - box["y"]) < 1 else 0
+        if stuck >= 3:
+            return False
+    return False
+
+
+@pytest.mark.parametrize(
+    "size, touch", [("laptop", False), ("small-laptop", False), ("phone", True), ("phone", False)]
+)
+def test_wheel_and_touch_reach_every_card_every_paragraph_and_the_question_box(browser, app_url, size, touch):
+    width, height = SIZES[size]
+    page = open_page(browser, app_url, width, height, touch=touch)
+    for question in THREE:
+        ask(page, question)
+    closed = page.locator("#msiqa-sources details:not([open]) > summary")
+    while closed.count():
+        closed.first.click()  # open the sources of the earlier answers too
+    cards = page.locator("#msiqa-sources article.msiqa-src")
+    assert cards.count() >= 6
+    for i in range(cards.count()):  # top to bottom, down to the end of the last card
+        for part in ("header", ".msiqa-actions"):
+            assert scroll_to(page, cards.nth(i).locator(part), touch), f"source card {i} {part} out of reach"
+    question = page.locator("#msiqa-question textarea")
+    assert scroll_to(page, question, touch), "the question box is out of reach after the sources"
+    page.get_by_role("tab", name="Documents").click()
+    documents = page.locator("#msiqa-docs article.msiqa-doc")
+    assert documents.count() == 11
+    for i in range(documents.count()):
+        last = documents.nth(i).locator("p.msiqa-p").last
+        assert scroll_to(page, last, touch), f"the last paragraph of document {i} is out of reach"
+    page.get_by_role("tab", name="Ask").click()
+    assert scroll_to(page, question, touch), "the question box is out of reach after the documents"
+    page.context.close()
+
+
+def test_keyboard_reaches_the_last_card_and_the_last_paragraph_and_home_returns(page):
+    for question in THREE[:2]:
+        ask(page, question)
+    page.locator("h2").first.click()  # focus the page itself, not the question box
+    last_card = page.locator("#msiqa-sources details[open] article.msiqa-src").last.locator(".msiqa-actions")
+    for _ in range(30):
+        if reachable(last_card):
+            break
+        page.keyboard.press("PageDown")
+        page.wait_for_timeout(150)
+    assert reachable(last_card), "PageDown does not reach the last source card"
+    page.keyboard.press("Home")
+    page.wait_for_timeout(400)
+    assert reachable(page.locator("#msiqa-question textarea")), "Home does not bring back the question box"
+    page.get_by_role("tab", name="Documents").click()
+    page.locator("#msiqa-docs h2").first.click()
+    page.keyboard.press("End")
+    page.wait_for_timeout(600)
+    assert reachable(page.locator("#msiqa-docs p.msiqa-p").last), "End does not reach the last paragraph"
+
+
+@pytest.mark.parametrize("size", ["laptop", "phone"])
+def test_read_in_document_highlights_the_quote_and_leads_back(browser, app_url, size):
+    width, height = SIZES[size]
+    page = open_page(browser, app_url, width, height, touch=size == "phone")
+    ask(page, KP)
+    card = page.locator("#msiqa-sources details[open] article.msiqa-src").nth(1)
+    quote = " ".join(card.locator("mark").inner_text().split())
+    link = card.locator("a.msiqa-read")
+    link.click()
+    mark = page.locator("#msiqa-docs mark.msiqa-hl")
+    mark.wait_for(state="visible", timeout=5000)
+    page.wait_for_timeout(3000)  # the highlight stays: it is not a flash
+    assert mark.count() == 1
+    assert " ".join(mark.inner_text().split()) == quote  # exactly the quoted characters
+    assert reachable(mark), "the highlighted quote is not in view"
+    article = page.locator("#msiqa-docs article.msiqa-doc", has=page.locator("mark.msiqa-hl"))
+    assert reachable(article.locator("h2")), "the document's title is not in view"
+    page.locator("#msiqa-docs a.msiqa-back").click()
+    page.wait_for_timeout(500)
+    assert page.get_by_role("tab", name="Ask").get_attribute("aria-selected") == "true"
+    assert reachable(link), "Back to the answer does not return to the link that led there"
+    page.context.close()
+
+
+def clipboard(page) -> str:
+    return page.evaluate("navigator.clipboard.readText()")
+
+
+def test_copy_answer_is_plain_text_with_a_numbered_reference_list(page):
+    reply = ask(page, KP)
+    markers = reply.locator("a[href^='#src-']").all_inner_texts()
+    reply.hover()
+    page.locator("#msiqa-chat .message-buttons button[aria-label='Copy message']").last.click()
+    page.wait_for_timeout(300)
+    text = clipboard(page)
+    assert "\\" not in text and "](#" not in text  # no escaped Markdown, no link syntax
+    body, _, references = text.partition("\n\n")
+    assert " ".join(body.split()) == " ".join(reply.inner_text().split())  # the answer as shown
+    lines = references.splitlines()[1:]
+    titles = page.locator("#msiqa-sources details[open] article.msiqa-src header strong").all_inner_texts()
+    assert [line.split(" ", 1)[0] for line in lines] == markers  # [1] [2] … in order
+    assert all(title in line for title, line in zip(titles, lines, strict=True))
+    page.locator("#msiqa-sources details[open] button.msiqa-copy-answer").click()
+    page.wait_for_timeout(300)
+    assert clipboard(page) == text  # the panel's Copy answer gives the same text
+
+
+def test_copy_citation_gives_the_full_reference_and_the_quote(page):
+    ask(page, KP)
+    card = page.locator("#msiqa-sources details[open] article.msiqa-src").nth(1)
+    card.locator("button.msiqa-copy").click()
+    page.wait_for_timeout(300)
+    text = clipboard(page)
+    meta = card.locator(".msiqa-meta").inner_text()
+    paragraph = meta.rsplit("¶", 1)[1].strip()
+    assert text.startswith(meta.split(" · ")[0] + ", “")  # author, then the title in quotation marks
+    assert card.locator("header strong").inner_text() in text
+    assert "MSI Integrity" in text and "2020" in text and f"para. {paragraph}" in text
+    assert "n.d." not in text
+    quote = " ".join(card.locator("mark").inner_text().split()).replace("“", "‘").replace("”", "’")
+    assert text.endswith(f"“{quote}”")
+    ask(page, LINKED_QUESTION)
+    card = page.locator("#msiqa-sources details[open] article.msiqa-src", has_text="The tinsel review").first
+    card.locator("button.msiqa-copy").click()
+    page.wait_for_timeout(300)
+    text = clipboard(page)
+    assert text.startswith("Ada Quill, “The tinsel review”, Tinsel Quarterly, 2019, para.")
+    assert "https://example.org/tinsel-review" in text
+    assert text.count("“") == text.count("”") and "””" not in text and "““" not in text
+
+
+OVERLAPS = """() => {
+  const visible = (el) => {  // the element's rectangle, clipped by every scroll box around it
+    let r = el.getBoundingClientRect(); r = { l: r.left, t: r.top, r: r.right, b: r.bottom };
+    for (let p = el.parentElement; p; p = p.parentElement) {
+      const s = getComputedStyle(p);
+      if (s.overflowX === 'visible' && s.overflowY === 'visible') continue;
+      const c = p.getBoundingClientRect();
+      r = { l: Math.max(r.l, c.left), t: Math.max(r.t, c.top),
+            r: Math.min(r.r, c.right), b: Math.min(r.b, c.bottom) };
+    }
+    return r.r - r.l > 1 && r.b - r.t > 1 ? r : null;
+  };
+  const over = (a, b) => a.l < b.r - 1 && b.l < a.r - 1 && a.t < b.b - 1 && b.t < a.b - 1;
+  const pick = (sel) => [...document.querySelectorAll(sel)].filter((e) => e.checkVisibility())
+    .map((e) => [e, visible(e)]).filter(([, r]) => r);
+  const chrome = pick('footer, [data-testid="block-label"], .msiqa-right > div:first-child');
+  const text = pick('#msiqa-chat .message, #msiqa-sources article, #msiqa-docs p.msiqa-p, '
+    + '.msiqa-turn > summary');
+  const found = [];
+  for (const [c, rc] of chrome) for (const [t, rt] of text)
+    if (!c.contains(t) && !t.contains(c) && over(rc, rt)) {
+      found.push(`${c.tagName}.${c.className} over ${t.tagName}.${t.className}`);
+    }
+  return found.slice(0, 5);
+}"""
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_nothing_overlaps_the_text(browser, app_url, size):
+    width, height = SIZES[size]
+    page = open_page(browser, app_url, width, height)
+    ask(page, KP)
+    ask(page, "How did the Fair Food Program protect workers?")
+    chat = page.locator("#msiqa-chat").bounding_box()
+    page.mouse.move(chat["x"] + chat["width"] / 2, chat["y"] + min(chat["height"], height) / 2)
+    for dy in (-300, 150):  # scroll the chat, where a label once sat on the text
+        page.mouse.wheel(0, dy)
+        page.wait_for_timeout(300)
+        assert page.evaluate(OVERLAPS) == []
+    page.get_by_role("tab", name="Documents").click()
+    page.wait_for_timeout(300)
+    page.mouse.move(width / 2, height / 2)
+    for _ in range(3):  # at the top of the documents, further down, and at the end of the page
+        assert page.evaluate(OVERLAPS) == []
+        page.mouse.wheel(0, 20_000)
+        page.wait_for_timeout(400)
+    page.context.close()

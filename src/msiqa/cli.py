@@ -11,20 +11,20 @@ from pathlib import Path
 
 from msiqa.config import PROJECT_ROOT, RETRIEVERS
 from msiqa.errors import MsiqaError
-from msiqa.runtime import common_parser, configure_runtime, settings_from
+from msiqa.runtime import build_embedder, common_parser, configure_runtime, settings_from
 
 
 def cmd_build(args: argparse.Namespace) -> int:
     from msiqa.engine import build_index
-    from msiqa.indexing.embedding import load_embedder
+    from msiqa.indexing.store_api import location
 
     settings = settings_from(args)
-    embedder = load_embedder(settings.model, settings.model_sha256, settings.device)
+    embedder = build_embedder(args, settings)
     report = build_index(settings, embedder, incremental=not args.full)
     for skipped in report.skipped:
         print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
     print(
-        f"Built {settings.index_dir}: {report.documents} documents, {report.chunks} chunks, "
+        f"Built {location(settings)}: {report.documents} documents, {report.chunks} chunks, "
         f"{report.sentences} sentences in {report.seconds:.1f}s on {settings.device}"
     )
     if report.incremental:
@@ -191,10 +191,9 @@ def add_answer_flags(parser: argparse.ArgumentParser) -> None:
 
 def cmd_add(args: argparse.Namespace) -> int:
     from msiqa.indexing.build import add_files
-    from msiqa.indexing.embedding import load_embedder
 
     settings = settings_from(args)
-    embedder = load_embedder(settings.model, settings.model_sha256, settings.device)
+    embedder = build_embedder(args, settings)
     report = add_files(settings, embedder, [p.expanduser() for p in args.paths])
     if args.json:
         print(

@@ -37,6 +37,9 @@ class Settings:
     query_encoder: str = "onnx-fp32"  # one of QUERY_ENCODERS
     encoder_threads: int = 1  # onnxruntime intra-op threads; a question is too short to split; 0: all
     encoder_cache_dir: Path = PROJECT_ROOT / ".cache" / "onnx"  # exports, reused by every build
+    milvus_uri: str | None = None  # None: the FAISS + bm25s folder `index_dir`; else a Milvus store
+    collection: str = "msiqa"  # Milvus collection name (and prefix of its side collections)
+    milvus_fusion: str = "client"  # "client": our weighted RRF; "milvus": hybrid_search with RRFRanker
     max_file_bytes: int = 50 * 1024 * 1024  # larger seed files are skipped with a reason (loaders.py)
     # chunking
     # retrieval values below were chosen on the tune half of eval/questions.jsonl (README "Evaluation")

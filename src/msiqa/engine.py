@@ -19,10 +19,11 @@ from msiqa.answer.compose import compose, validate_question
 from msiqa.answer.generate import LlmConfig, generate
 from msiqa.config import Settings
 from msiqa.errors import IndexCorrupt, IndexMissing, IndexStale, MsiqaError
+from msiqa.indexing import store_api
 from msiqa.indexing.build import BuildReport, build_index  # noqa: F401  (BuildReport: re-exported for callers)
 from msiqa.indexing.embedding import Embedder, LazyEmbedder, ModelFiles, resolve_model, verify_model
-from msiqa.indexing.onnx_export import EXPORT_FORMAT, precision_of
-from msiqa.indexing.store import LoadedIndex, load_index, read_manifest
+from msiqa.indexing.onnx_export import EXPORT_FORMAT, query_precision
+from msiqa.indexing.store import LoadedIndex
 from msiqa.ingest.corpus import seeds_fingerprint
 from msiqa.query.conversation import Turn, resolve
 from msiqa.retrieval import Retrieval, Retriever
@@ -39,7 +40,7 @@ def staleness(manifest: dict, settings: Settings, seeds_hash: str, weights_sha25
         return "the embedding model weights changed"
     if manifest.get("params") != settings.index_params():
         return f"the index settings changed ({manifest.get('params')} -> {settings.index_params()})"
-    precision = precision_of(settings.query_encoder)
+    precision = query_precision(settings)
     encoder = manifest.get("query_encoder") or {}
     if precision and (encoder.get("precision"), encoder.get("export_format")) != (precision, EXPORT_FORMAT):
         return f"the index has no {settings.query_encoder} query encoder yet"
@@ -50,23 +51,23 @@ def ensure_index(settings: Settings, embedder: Embedder, rebuild: bool = True) -
     """Load the index, rebuilding it first when missing, stale or corrupt (unless `rebuild` is False)."""
     reason = None
     try:
-        manifest = read_manifest(settings.index_dir)
+        manifest = store_api.read_manifest(settings)
         reason = staleness(manifest, settings, seeds_fingerprint(settings.seeds_dir), embedder.weights_sha256)
     except (IndexMissing, IndexCorrupt) as exc:
         reason = str(exc).split(". ")[0]
     if reason is None:
         try:
-            return load_index(settings.index_dir)
+            return store_api.load(settings)
         except IndexCorrupt as exc:
             reason = str(exc).split(". Rebuild")[0]
     if not rebuild:
         raise IndexStale(
-            f"The index at {settings.index_dir} is out of date: {reason}. "
-            f"Fix: msiqa build --seeds {settings.seeds_dir} --index {settings.index_dir}"
+            f"The index at {store_api.location(settings)} is out of date: {reason}. "
+            f"Fix: {store_api.build_command(settings)}"
         )
     log.warning("updating the index (only new or changed documents are embedded): %s", reason)
     build_index(settings, embedder, incremental=True)
-    return load_index(settings.index_dir)
+    return store_api.load(settings)
 
 
 def document_embedder(settings: Settings) -> LazyEmbedder:
@@ -81,7 +82,7 @@ def open_index(settings: Settings, rebuild: bool = True) -> LoadedIndex:
 
 def query_embedder(settings: Settings, index: LoadedIndex, documents: Embedder) -> Embedder:
     """The embedder for questions: the index's ONNX encoder, or `documents` for sentence-transformers."""
-    if precision_of(settings.query_encoder) is None:
+    if query_precision(settings) is None:
         return documents
     from msiqa.indexing.onnx_encoder import OnnxEmbedder
 
@@ -118,7 +119,7 @@ class Engine:
                 raise
             log.warning("updating the index: %s", str(exc).split(". Rebuild")[0])
             build_index(settings, documents, incremental=True)
-            index = load_index(settings.index_dir)
+            index = store_api.load(settings)
             return cls(settings, query_embedder(settings, index, documents), index)
 
     def doc_filter(self, doc_ids: list[str] | None = None, kinds: list[str] | None = None) -> set[str] | None:

@@ -30,3 +30,7 @@ class IndexCorrupt(MsiqaError):
 
 class ModelError(MsiqaError):
     """The embedding model could not be found, verified or loaded."""
+
+
+class StoreUnavailable(MsiqaError):
+    """An optional store (Milvus) is not installed, its URI is malformed, or it cannot be reached."""

@@ -15,18 +15,11 @@ import numpy as np
 from msiqa.config import RETRIEVERS, Settings
 from msiqa.errors import MsiqaError
 from msiqa.indexing.embedding import Embedder
-from msiqa.indexing.store import LoadedIndex, bm25_terms, bm25_text, filter_params, passage_text, tokenize
+from msiqa.indexing.store import LoadedIndex, bm25_terms, bm25_text, passage_text, tokenize
+from msiqa.indexing.store_api import Ranked, search_backend, top_k
 from msiqa.query.entities import mentions, named_phrases, names_with_text
 from msiqa.query.quantities import asks_amount, counted_noun, counted_phrase, counted_words, states_amount
 from msiqa.types import Hit
-
-
-@dataclass(frozen=True)
-class Ranked:
-    """Chunk rows and scores, best first."""
-
-    rows: tuple[int, ...]
-    scores: tuple[float, ...]
 
 
 @dataclass(frozen=True)
@@ -41,26 +34,8 @@ class Retrieval:
     missing_answer: str | None = None  # the figure a query asks for that no passage near its names gives
 
 
-def top_k(scores: np.ndarray, k: int) -> Ranked:
-    """The k best entries of a score vector, ties broken by row order (deterministic)."""
-    k = min(k, len(scores))
-    if k <= 0:
-        return Ranked((), ())
-    part = np.argpartition(-scores, k - 1)[:k]
-    order = part[np.lexsort((part, -scores[part]))]
-    return Ranked(tuple(int(i) for i in order), tuple(float(scores[i]) for i in order))
-
-
 def dense_search(index: LoadedIndex, query_vector: np.ndarray, k: int, allowed: np.ndarray | None) -> Ranked:
-    if allowed is not None and not len(allowed):
-        return Ranked((), ())
-    params = None
-    if allowed is not None:
-        params = filter_params(index.faiss_index, allowed)
-    k = min(k, index.faiss_index.ntotal)
-    scores, rows = index.faiss_index.search(query_vector.reshape(1, -1), k, params=params)
-    keep = rows[0] >= 0
-    return Ranked(tuple(int(r) for r in rows[0][keep]), tuple(float(s) for s in scores[0][keep]))
+    return search_backend(index).dense(query_vector, k, allowed)
 
 
 def sentence_search(
@@ -81,17 +56,11 @@ def sentence_search(
 
 def bm25_search(index: LoadedIndex, query: str, k: int, allowed: np.ndarray | None) -> Ranked:
     """Chunks ranked by BM25 over words and word pairs, the query's acronyms spelled out as in the index."""
-    tokens = [t for t in bm25_terms([bm25_text(query, index.acronyms)])[0] if t in index.bm25.vocab_dict]
+    backend = search_backend(index)
+    tokens = backend.known_terms(bm25_terms([bm25_text(query, index.acronyms)])[0])
     if not tokens:
         return Ranked((), ())
-    scores = np.asarray(index.bm25.get_scores(tokens), dtype=np.float32)
-    if allowed is not None:
-        mask = np.full(len(scores), -np.inf, dtype=np.float32)
-        mask[allowed] = 0.0
-        scores = scores + mask
-    ranked = top_k(scores, k)
-    keep = [i for i, s in enumerate(ranked.scores) if s > 0]
-    return Ranked(tuple(ranked.rows[i] for i in keep), tuple(ranked.scores[i] for i in keep))
+    return backend.lexical(tokens, k, allowed)
 
 
 def rrf(rankings: list[tuple[Ranked, float]], rrf_k: int, k: int) -> Ranked:
@@ -111,14 +80,12 @@ def term_coverage(index: LoadedIndex, query: str, rows: list[int]) -> float:
     term seen zero times, so a question about something the documents never mention scores low even
     when its other words match. Cost: a few sparse-matrix lookups, no model call.
     """
-    vocab = index.bm25.vocab_dict
-    indptr, indices = index.bm25.scores["indptr"], index.bm25.scores["indices"]
+    backend = search_backend(index)
     n_chunks = len(index.chunks)
     chosen = set(rows)
     total = found = 0.0
     for term in set(tokenize([query])[0]):
-        token = vocab.get(term)
-        containing = indices[indptr[token] : indptr[token + 1]] if token is not None else ()
+        containing = backend.rows_with_term(term)
         idf = math.log(1.0 + (n_chunks - len(containing) + 0.5) / (len(containing) + 0.5))
         total += idf
         if chosen.intersection(int(r) for r in containing):
@@ -188,8 +155,18 @@ class Retriever:
         return np.array([i for i, c in enumerate(self.index.chunks) if c.doc_id in doc_ids], dtype=np.int64)
 
     def fuse(
-        self, dense: Ranked, lexical: Ranked, query_vector: np.ndarray, depth: int, allowed: np.ndarray | None
+        self,
+        dense: Ranked,
+        lexical: Ranked,
+        query_vector: np.ndarray,
+        depth: int,
+        allowed: np.ndarray | None,
+        query: str = "",
     ) -> Ranked:
+        backend = search_backend(self.index)
+        if getattr(backend, "fusion", "client") == "milvus":  # Milvus's unweighted RRF (milvus_search.py)
+            terms = backend.known_terms(bm25_terms([bm25_text(query, self.index.acronyms)])[0])
+            return backend.hybrid(query_vector, terms, depth, self.settings.rrf_k, allowed)
         lists = [(dense, self.settings.dense_weight), (lexical, self.settings.bm25_weight)]
         if self.settings.sentence_weight:
             lists.append(
@@ -218,7 +195,9 @@ class Retriever:
         else:
             lexical = bm25_search(self.index, query, depth, allowed)
             ranked = (
-                lexical if retriever == "bm25" else self.fuse(dense, lexical, query_vector, depth, allowed)
+                lexical
+                if retriever == "bm25"
+                else self.fuse(dense, lexical, query_vector, depth, allowed, query)
             )
         hits = tuple(
             Hit(

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 from msiqa.config import PROJECT_ROOT, QUERY_ENCODERS, Settings
+from msiqa.errors import MsiqaError
 
 
 def common_parser() -> argparse.ArgumentParser:
@@ -38,19 +39,75 @@ def common_parser() -> argparse.ArgumentParser:
         help="how questions are embedded (default: onnx-fp32, no torch at query time)",
     )
     common.add_argument("--debug-modules", action="store_true", help=argparse.SUPPRESS)
+    common.add_argument(
+        "--milvus-uri",
+        default=None,
+        help="keep the index in Milvus instead of --index: a Milvus Lite file (PATH.db) or a server "
+        "(http://host:19530); env MSIQA_MILVUS_URI; needs pip install -e '.[milvus]'",
+    )
+    common.add_argument("--collection", default="msiqa", help="Milvus collection name (default: msiqa)")
+    common.add_argument(
+        "--milvus-fusion",
+        choices=("client", "milvus"),
+        default="client",
+        help="hybrid fusion with a Milvus store: 'client' (default) is msiqa's weighted RRF, the same "
+        "ranking as the FAISS store; 'milvus' is Milvus hybrid_search with RRFRanker (unweighted)",
+    )
+    common.add_argument(
+        "--ray",
+        default=None,
+        metavar="local|auto|ADDRESS",
+        help="embed on a Ray actor pool when building: 'local' starts a cluster here, 'auto' joins "
+        "RAY_ADDRESS, or a cluster address; needs pip install -e '.[ray]'",
+    )
+    common.add_argument(
+        "--ray-actors", type=int, default=None, help="Ray actors embedding in parallel (default: one per CPU)"
+    )
     common.add_argument("-v", "--verbose", action="store_true", help="log progress and timings to stderr")
     return common
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    settings = Settings(seeds_dir=args.seeds.resolve(), index_dir=args.index.resolve(), device=args.device)
-    if args.query_encoder:
+    milvus_uri = getattr(args, "milvus_uri", None) or os.environ.get("MSIQA_MILVUS_URI") or None
+    settings = Settings(
+        seeds_dir=args.seeds.resolve(),
+        index_dir=args.index.resolve(),
+        device=args.device,
+        milvus_uri=milvus_uri,
+        collection=getattr(args, "collection", "msiqa"),
+        milvus_fusion=getattr(args, "milvus_fusion", "client"),
+    )
+    if getattr(args, "query_encoder", None):
         settings = settings.with_(query_encoder=args.query_encoder)
     if args.model:
         settings = settings.with_(
             model=args.model, model_sha256=None if args.model != settings.model else settings.model_sha256
         )
     return settings
+
+
+def build_embedder(args: argparse.Namespace, settings: Settings):
+    """The embedder for building: local, or a Ray actor pool with --ray (each actor verifies the weights)."""
+    from msiqa.indexing.embedding import load_embedder, verify_model
+
+    address = getattr(args, "ray", None)
+    if not address:
+        return load_embedder(settings.model, settings.model_sha256, settings.device)
+    from msiqa.indexing.ray_embedding import RayEmbedder, start_ray
+
+    if args.ray_actors is not None and args.ray_actors < 1:
+        raise MsiqaError(f"--ray-actors must be 1 or more, not {args.ray_actors}.")
+
+    files = verify_model(settings.model, settings.model_sha256)
+    start_ray(address)
+    if not getattr(args, "verbose", False):  # Ray Data reports each dataset's progress on stderr at INFO
+        import ray.data  # noqa: F401  (sets up its loggers when imported)
+
+        for handler in logging.getLogger("ray.data").handlers:
+            if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
+                handler.setLevel(logging.WARNING)
+    dim = load_embedder(settings.model, files.weights_sha256, "cpu").dim
+    return RayEmbedder(files, dim, settings.device, args.ray_actors)
 
 
 def configure_runtime(verbose: bool) -> None:
@@ -66,8 +123,25 @@ def configure_runtime(verbose: bool) -> None:
         os.environ.setdefault(key, value)
     level = logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, format="msiqa: %(message)s")
-    for noisy in ("faiss.loader", "bm25s", "sentence_transformers", "transformers", "httpx"):
+    for noisy in (
+        "faiss.loader",
+        "bm25s",
+        "sentence_transformers",
+        "transformers",
+        "httpx",
+        "pymilvus",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Milvus Lite's in-process gRPC server logs a traceback for each RPC it lacks (AllocTimestamp, which
+    # pymilvus's query iterator tries before falling back to a client-side timestamp).
+    logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
+    # ...and pymilvus warns about the fallback. pymilvus configures logging when imported (later, lazily),
+    # which resets its loggers' levels but keeps their filters.
+    logging.getLogger("pymilvus.client.iterator.query_iterator").addFilter(
+        lambda record: record.levelno >= logging.ERROR
+    )
+    # A locked Milvus Lite file: msiqa's one-line StoreUnavailable says it, without milvus_lite's traceback.
+    logging.getLogger("milvus_lite").setLevel(logging.CRITICAL)
     for parser_log in ("pypdf", "trafilatura", "htmldate"):  # their warnings repeat what a skip reason says
         logging.getLogger(parser_log).setLevel(logging.ERROR)
     for handler in logging.getLogger().handlers:  # bm25s resets its logger to DEBUG when first imported

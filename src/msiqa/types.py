@@ -23,6 +23,8 @@ class Document:
     date: str | None = None
     content_hash: str = ""
     page_starts: tuple[int, ...] = ()  # character offset where each PDF page begins (empty: no pages)
+    url: str | None = None  # where the document can be read online, when the corpus says
+    year: str | None = None  # publication year, when the full date is not known
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ _WHAT_IS_MISSING = {
 }
 _AUXILIARY = re.compile(
     r"^(?:who|whom|whose|which|what|where|when|how many|how much)(?:\s+\w+)?\s+"
-    r"(?:did|does|do|is|was|were|are|has|have|had|can|could|will|would|should)\b",
+    r"(?:did|does|do|has|have|had|can|could|will|would|should)\b",
     re.I,
 )
 _WH_START = re.compile(r"^(?:who|whom|whose|which|what|where|when|how many|how much)\b", re.I)
@@ -84,14 +84,12 @@ def decide(
     scope = scope_word(filtered)
     if retrieval.unknown_names:
         names = ", ".join(f"“{name}”" for name in retrieval.unknown_names)
-        return Decision(True, f"{scope} never mention {names}, so they {NOT_COVERED}. {CLOSEST}")
+        return Decision(True, f"{scope} never mention {names}. {scope} {NOT_COVERED}. {CLOSEST}")
     if retrieval.missing_answer:
         names = [written for _, written in names_with_text(retrieval.query)]
         about = " for " + ", ".join(f"“{name}”" for name in names) if names else ""
-        return Decision(
-            True,
-            f"None of {scope.lower()} gives {retrieval.missing_answer}{about}, so they {NOT_COVERED}. {CLOSEST}",
-        )
+        gives = f"None of {scope.lower()} gives {retrieval.missing_answer}{about}."
+        return Decision(True, f"{gives} {scope} {NOT_COVERED}. {CLOSEST}")
     if answer_probability < threshold:
         if asked in _WHAT_IS_MISSING:
             return Decision(True, f"{missing_detail(question, asked, filtered)} {CLOSEST}")

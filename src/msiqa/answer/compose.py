@@ -89,13 +89,15 @@ def paragraph_of(doc: Document, offset: int) -> int:
 
 
 def reference(doc: Document, paragraph: int, page: int | None = None) -> str:
-    """A copyable reference: author, “title”, publisher (series), date, paragraph (and page)."""
+    """A copyable reference: author, “title”, publisher (series), date (or year), paragraph (and page),
+    and the web address when the document has one."""
     parts = [doc.author] if doc.author else []
     parts.append(f"“{doc.title}”")
     parts += [doc.publisher or "", doc.series or ""]
-    parts.append(doc.date or "n.d.")
+    parts.append(doc.date or doc.year or "n.d.")
     parts.append(f"p. {page}, para. {paragraph}" if page else f"para. {paragraph}")
-    return ", ".join(p for p in parts if p) + "."
+    text = ", ".join(p for p in parts if p) + "."
+    return f"{text} {doc.url}" if doc.url else text
 
 
 def _same_paragraph(doc: Document, a: Span, b: Span) -> bool:

@@ -46,6 +46,7 @@ FEATURES = (
     "leans_back",  # opens with "This", "These", "Such", "Each of these" ...: needs the sentence before
     "qualifies",  # opens with "However", "But", "Yet" ...: qualifies the sentence before
     "last_paragraph",  # in the document's last paragraph (series footers, "read more" lines)
+    "about_the_document",  # speaks about the text itself ("this blog series", "read the full post")
 )
 
 LEANS_BACK = re.compile(
@@ -56,6 +57,13 @@ LEANS_BACK = re.compile(
 QUALIFIES = re.compile(
     r"^[“\"‘']?(?:however|but|yet|nevertheless|nonetheless|still|even so|that said|instead|in fact|"
     r"on the other hand|at the same time)\b",
+    re.I,
+)
+
+
+ABOUT_THE_DOCUMENT = re.compile(
+    r"\b(?:this|the|our|a joint) (?:blog|post|series|article|piece|contribution|interview|statement|"
+    r"proposal|page)\b|\bread (?:the|our|more)\b|\bclick\b|\bhere\.?[”\"]?\s*$|\bsubscribe\b",
     re.I,
 )
 
@@ -139,6 +147,7 @@ def features(
         float(bool(LEANS_BACK.match(text))),
         float(bool(QUALIFIES.match(text))),
         float(s.in_last_paragraph),
+        float(bool(ABOUT_THE_DOCUMENT.search(text))),
     ]
 
 

@@ -4,9 +4,11 @@ An incremental build reuses the chunks and vectors (`chunk_vectors.npy`, `senten
 document whose content hash and metadata are unchanged since the last build; only new or changed
 documents are chunked and embedded, and documents gone from `seeds/` are dropped. The reused previous
 index must have the same model weights and index parameters, else everything is rebuilt. Either way
-the result is written with `store.write_index`, so the old index stays in place until the swap.
-Unless `Settings.query_encoder` is sentence-transformers, the index folder also gets the ONNX query
-encoder (`onnx_export.cached_export`), its sha256 in the manifest's `query_encoder`.
+the result is written with `store_api.write`: the FAISS folder stays in place until the swap, a Milvus
+store gets only the rows that changed.
+Unless `Settings.query_encoder` is sentence-transformers (or the store is Milvus), the index folder
+also gets the ONNX query encoder (`onnx_export.cached_export`), its sha256 in the manifest's
+`query_encoder`.
 `add_files` copies files into `seeds/` and rolls them back if the index update fails.
 Deliberately left out: deciding *when* to rebuild (`engine.ensure_index`) and printing (`cli.py`).
 """
@@ -27,16 +29,10 @@ import numpy as np
 from msiqa import __version__
 from msiqa.config import Settings
 from msiqa.errors import CorpusError, IndexCorrupt, IndexMissing
+from msiqa.indexing import store_api
 from msiqa.indexing.embedding import Embedder, verify_model
-from msiqa.indexing.onnx_export import ENCODER_FILE, ExportedEncoder, cached_export, precision_of
-from msiqa.indexing.store import (
-    FORMAT_VERSION,
-    LoadedIndex,
-    embedding_text,
-    library_versions,
-    load_index,
-    write_index,
-)
+from msiqa.indexing.onnx_export import ENCODER_FILE, ExportedEncoder, cached_export, query_precision
+from msiqa.indexing.store import FORMAT_VERSION, LoadedIndex, embedding_text, library_versions
 from msiqa.ingest.chunking import blocks, chunk_document
 from msiqa.ingest.corpus import CorpusLoad, Skipped, load_corpus, seed_files, seeds_fingerprint
 from msiqa.ingest.loaders import SUFFIXES, read_document
@@ -76,7 +72,7 @@ class AddReport:
 def previous_index(settings: Settings, embedder: Embedder) -> LoadedIndex | None:
     """The current index if its vectors can be reused (same model weights and parameters), else None."""
     try:
-        index = load_index(settings.index_dir)
+        index = store_api.load(settings)
     except (IndexMissing, IndexCorrupt) as exc:
         log.info("no reusable index (%s): building from scratch", str(exc).split(". ")[0])
         return None
@@ -162,8 +158,8 @@ def build_index(settings: Settings, embedder: Embedder, incremental: bool = Fals
     }
     encoder = query_encoder_export(settings)
     manifest["query_encoder"] = encoder.manifest_entry(ENCODER_FILE) if encoder else None
-    write_index(
-        settings.index_dir,
+    store_api.write(
+        settings,
         manifest,
         list(corpus.documents),
         chunks,
@@ -210,7 +206,7 @@ def _embed(embedder: Embedder, texts: list[str], dim: int | None) -> np.ndarray:
 
 def query_encoder_export(settings: Settings) -> ExportedEncoder | None:
     """The ONNX query encoder the index should ship (from the export cache), or None for none."""
-    precision = precision_of(settings.query_encoder)
+    precision = query_precision(settings)
     if precision is None:
         return None
     files = verify_model(settings.model, settings.model_sha256)

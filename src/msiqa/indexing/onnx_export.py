@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from msiqa.config import Settings
 from msiqa.errors import ModelError
 from msiqa.indexing.embedding import ModelFiles, sha256_file
 
@@ -37,6 +38,12 @@ def precision_of(query_encoder: str) -> str | None:
     """ "onnx-int8" -> "int8"; None for a query encoder that is not an ONNX file."""
     precision = query_encoder.removeprefix("onnx-")
     return precision if query_encoder.startswith("onnx-") and precision in PRECISIONS else None
+
+
+def query_precision(settings: Settings) -> str | None:
+    """The ONNX precision questions use under `settings`; None: sentence-transformers. A Milvus store has
+    no folder to ship the encoder in, so it keeps sentence-transformers for questions."""
+    return None if settings.milvus_uri else precision_of(settings.query_encoder)
 
 
 @dataclass(frozen=True)

@@ -122,6 +122,7 @@ class LoadedIndex:
     chunk_rows: dict[str, int]
     chunk_vectors: np.ndarray | None = None  # one row per chunk: reused by incremental builds
     acronyms: dict[str, str] = field(default_factory=dict)  # short -> long form, for BM25 queries
+    search: object | None = None  # a `store_api.SearchBackend` other than FAISS + bm25s (Milvus), or None
 
     def sentence_rows(self, chunk_row: int) -> range:
         """The sentence rows of one chunk (`sentence_chunk` is sorted: a binary search, not a scan)."""

@@ -1,5 +1,5 @@
-"""Text seeds: optional YAML front matter (id, title, author, kind, publisher, series, date) between
-`---` lines, then the body, kept byte for byte as the document text."""
+"""Text seeds: optional YAML front matter (id, title, author, kind, publisher, series, date, url,
+year) between `---` lines, then the body, kept byte for byte as the document text."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import yaml
 from msiqa.types import Document
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n", re.DOTALL)
-_META_KEYS = ("title", "author", "kind", "publisher", "series", "date")
+_META_KEYS = ("title", "author", "kind", "publisher", "series", "date", "url", "year")
 # An ATX heading ("## Findings ##"): its marks are markup, not words a reader would quote.
 _MD_HEADING = re.compile(r"^[ ]{0,3}#{1,6}[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)
 
@@ -57,5 +57,7 @@ def parse_seed(raw: str, path: Path) -> Document:
         publisher=values["publisher"],
         series=values["series"],
         date=values["date"],
+        url=values["url"],
+        year=values["year"],
         content_hash=hashlib.sha256(body.encode("utf-8")).hexdigest(),
     )

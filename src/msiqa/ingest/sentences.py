@@ -22,7 +22,7 @@ from msiqa.types import Span
 
 WRAPPED_LINE_CHARS = 50  # a line at least this long, broken mid-paragraph, is a hard wrap of prose
 _LIST_ITEM = re.compile(r"[ \t]*(?:[-*•–]\s|\d{1,3}[.)]\s|\([a-z0-9]{1,3}\)\s)")
-_CONTINUES = re.compile(r"[ \t]*[a-z(“‘\"']")  # the next line carries on a sentence
+_CONTINUES = re.compile(r"[ \t]*[a-z(“‘\"'][\w’'-]*[ ,;:]")  # a plain lower-case word carries a sentence on
 
 
 @functools.lru_cache(maxsize=1)

@@ -61,7 +61,7 @@ _ASKS = (
         MONEY,
         re.compile(
             rf"\bhow much\b.*\b(?:{_MONEY_VERBS})\b|\bhow much (?:money|revenue|funding)\b|"
-            rf"\bwhat (?:is |was |are |were )?(?:the )?(?:[\w-]+ ){{0,2}}(?:{_MONEY_NOUNS})\b",
+            rf"\bwhat (?:is |was |are |were )?(?:the )?(?:(?!(?:did|does|do|is|was|were|are|has|have|had|can|could|will|would|should)\b)[\w-]+ ){{0,2}}(?:{_MONEY_NOUNS})\b",
             re.I,
         ),
     ),
@@ -83,12 +83,16 @@ _ASKS = (
     ),
     (
         PLACE,
-        re.compile(rf"\bwhere\b|\b(?:what|which|in which|in what) (?:[\w-]+ )?(?:{_PLACE_NOUNS})\b", re.I),
+        re.compile(
+            rf"\bwhere\b(?!\s+(?:can|could|do|should|would|may)\s+(?:i|we|you|one|people)\b)|"
+            rf"\b(?:what|which|in which|in what) (?:[\w-]+ )?(?:{_PLACE_NOUNS})\b",
+            re.I,
+        ),
     ),
     (
         ORGANISATION,
         re.compile(
-            rf"\b(?:what|which|whose) (?:[\w-]+ ){{0,2}}(?:{_ORG_NOUNS})\b"
+            rf"\b(?:what|which|whose) (?:(?!(?:did|does|do|is|was|were|are|has|have|had|can|could|will|would|should)\b)[\w-]+ ){{0,2}}(?:{_ORG_NOUNS})\b"
             r"|\bwho (?:funds|funded|runs|ran|publishes|published|hosts|hosted|sponsors|sponsored|owns|owned)\b",
             re.I,
         ),
@@ -96,7 +100,7 @@ _ASKS = (
     (
         PERSON,
         re.compile(
-            rf"^\s*(?:\w+\s+){{0,3}}?who(?:m|se)?\b|\b(?:which|what) (?:[\w-]+ ){{0,2}}(?:{_PERSON_NOUNS})\b"
+            rf"^\s*(?:\w+\s+){{0,3}}?who(?:m|se)?\b|\b(?:which|what) (?:(?!(?:did|does|do|is|was|were|are|has|have|had|can|could|will|would|should)\b)[\w-]+ ){{0,2}}(?:{_PERSON_NOUNS})\b"
             rf"|\bname of the (?:[\w-]+ )?(?:{_PERSON_NOUNS})\b",
             re.I,
         ),
@@ -133,7 +137,10 @@ _ORG_WORDS = re.compile(
     r"alliance|partnership|accord|bank|fund|commission|committee|integrity|inc|ltd|corp\w*|llp|day)\b",
     re.I,
 )
-_PLACE_CUE = re.compile(r"\b(?:in|from|across|of) ((?:the )?[A-Z][\w’'-]+(?: [A-Z][\w’'-]+)*)")
+_PLACE_CUE = re.compile(
+    r"\b(?:in|from|across|of|at|near) ((?:the )?[A-Z][\w’'-]+(?: [A-Z][\w’'-]+)*)"  # "in West Kalimantan"
+    r"|^((?:[A-Z][\w’'-]+ ?)+), [A-Z][\w’'-]+"  # a dateline or address: "Berkeley, California, ..."
+)
 
 
 _IDENTITY = re.compile(r"^\s*(?i:who\s+(?:is|was|are|were))\s+(?:the\s+)?(?:[A-Z][\w’'-]*\s*)+\??\s*$")
@@ -167,7 +174,7 @@ def has_type(text: str, kind: str | None, question: str = "") -> bool:
     if kind == ORGANISATION:
         return any(_ORG_WORDS.search(n) or n.isupper() for n in names)
     if kind == PLACE:
-        return any(m.group(1) in names for m in _PLACE_CUE.finditer(text))
+        return any((m.group(1) or m.group(2) or "").strip() in names for m in _PLACE_CUE.finditer(text))
     if kind == PERSON:  # a person or, for "who" questions, the organisation acting
         return bool(names)
     return False

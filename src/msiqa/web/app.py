@@ -10,27 +10,23 @@ its own) and any page logic that could live in the library.
 """
 
 import argparse
-import logging
 import os
 import sys
-import time
 
 from msiqa.config import RETRIEVERS
-from msiqa.errors import InvalidQuestion, MsiqaError
+from msiqa.errors import MsiqaError
 from msiqa.runtime import common_parser, configure_runtime, settings_from
+from msiqa.web.handlers import api_ask, filters_update, responder
 
-log = logging.getLogger("msiqa.app")
-
-EXAMPLES = (
+EXAMPLES = (  # each opens with the passage that answers it (checked with `msiqa ask` after the merge
+    # of the learned sentence selector; "What is the Bangladesh Accord?" no longer did, so it went)
     "Why is the Kimberley Process definition of conflict diamonds criticized?",
-    "What did MSI Integrity conclude about multi-stakeholder initiatives?",
     "How did the Fair Food Program protect workers?",
     "Why are the Dutch RBC agreements not enough?",
 )
-MAX_TURNS = 20  # sources of this many past answers stay in the panel
+CHAT_HEIGHT = "min(520px, 62vh)"  # wide screens; on a phone the chat grows with its messages (assets.py)
 QUEUE_MAX_SIZE = 64
 CONCURRENCY = 2
-STREAM_PAUSE_S = 0.04  # between streamed sentences, so the reply visibly builds up
 
 
 class RefuseUploads:
@@ -78,117 +74,32 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def friendly(exc: MsiqaError) -> str:
-    from msiqa.web.render import md_escape
-
-    return f"⚠️ {md_escape(str(exc))}"
-
-
-def language_hint(question: str) -> str:
-    """A note for questions mostly in a non-Latin script: the documents and the model are English."""
-    letters = [ch for ch in question if ch.isalpha()]
-    foreign = sum(1 for ch in letters if not ch.isascii() and ord(ch) > 0x24F)
-    if letters and foreign / len(letters) > 0.3:
-        return (
-            "\n\n*The documents are in English and msiqa searches them in English; "
-            "asking in English gives the best answers.*"
-        )
-    return ""
-
-
 def build_demo(engine):
     import gradio as gr
 
-    from msiqa.serialize import answer_to_dict
-    from msiqa.web.render import answer_pieces, documents_html, question_echo, searched_note, sources_html
+    from msiqa.web.render import corpus_note, documents_html, sources_html
 
     documents = engine.index.documents
     doc_choices = [(d.title, d.doc_id) for d in documents.values()]
     kind_choices = sorted({d.kind for d in documents.values() if d.kind})
-
-    def ask(
-        question: str,
-        retriever: str = "hybrid",
-        top_k: int = 5,
-        doc_ids: list[str] | None = None,
-        kinds: list[str] | None = None,
-    ) -> dict:
-        """Answer a question with cited quotes: the same JSON as `msiqa ask --json`."""
-        try:
-            return answer_to_dict(
-                engine.ask(
-                    question,
-                    retriever=retriever,
-                    top_k=int(top_k),
-                    doc_ids=doc_ids or None,
-                    kinds=kinds or None,
-                )
-            )
-        except MsiqaError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
-
-    def respond(question, history, turns, retriever, top_k, doc_ids, kinds):
-        history = list(history or []) + [
-            {"role": "user", "content": question_echo(question)},
-            {"role": "assistant", "content": "Searching the documents…"},
-        ]
-        panel = sources_html(turns, documents)
-        yield history, "", turns, panel
-        past = [(t["question"], t["obj"]) for t in turns if "obj" in t]  # follow-ups read earlier turns
-        try:
-            result = engine.ask(
-                question,
-                retriever=retriever,
-                top_k=int(top_k),
-                doc_ids=doc_ids or None,
-                kinds=kinds or None,
-                history=past,
-            )
-            answer = answer_to_dict(result)
-        except InvalidQuestion as exc:
-            history[-1]["content"] = friendly(exc)
-            yield history, "", turns, panel
-            return
-        except MsiqaError as exc:
-            history[-1]["content"] = friendly(exc)
-            yield history, question, turns, panel
-            return
-        except Exception:  # the page must never show a traceback; the log keeps it
-            log.exception("answering %r failed", question[:200])
-            history[-1]["content"] = "⚠️ Something went wrong while answering. Please try again."
-            yield history, question, turns, panel
-            return
-        turn = (turns[-1]["turn"] + 1) if turns else 1
-        turns = (list(turns) + [{"turn": turn, "answer": answer, "question": question, "obj": result}])[
-            -MAX_TURNS:
-        ]
-        panel = sources_html(turns, documents)
-        text = searched_note(answer)
-        for piece in answer_pieces(answer, turn):
-            text += piece
-            history[-1]["content"] = text
-            yield history, "", turns, panel
-            time.sleep(STREAM_PAUSE_S)
-        history[-1]["content"] = text + language_hint(question)
-        yield history, "", turns, panel
-
-    def example_text(evt: gr.SelectData) -> str:
-        return evt.value["text"]
+    ask = api_ask(engine)
+    respond = responder(engine)
 
     with gr.Blocks(title="msiqa · Not Fit-for-Purpose Q&A", analytics_enabled=False) as demo:
         gr.Markdown(
             "## msiqa — ask the *Not Fit-for-Purpose* documents\n"
-            "Answers are quoted from MSI Integrity's 2020 campaign documents; every sentence is "
-            "cited. Click a **[n]** marker to see the passage in context."
+            "Every answer is quoted word for word from nine short pieces about MSI Integrity's 2020 report "
+            "(the report itself is not among them), and every sentence is cited: click a **[n]** marker "
+            "to see the passage in context."
         )
         turns = gr.State([])
         with gr.Tabs():
             with gr.Tab("Ask", id="ask"):
-                with gr.Row(equal_height=False):
-                    with gr.Column(scale=3, min_width=340):
+                with gr.Row(equal_height=False, elem_classes="msiqa-main"):
+                    with gr.Column(scale=3, min_width=340, elem_classes="msiqa-left"):
                         chatbot = gr.Chatbot(
-                            label="Answers",
-                            height=520,
+                            show_label=False,
+                            height=CHAT_HEIGHT,
                             elem_id="msiqa-chat",
                             sanitize_html=True,
                             allow_tags=False,
@@ -196,8 +107,7 @@ def build_demo(engine):
                             feedback_options=None,
                             allow_file_downloads=False,
                             buttons=["copy"],
-                            examples=[{"text": q} for q in EXAMPLES],
-                            placeholder="**Ask a question** about the MSI Integrity documents, or pick an example:",
+                            placeholder=corpus_note(documents),
                         )
                         box = gr.Textbox(
                             placeholder="Ask a question about the documents…",
@@ -207,7 +117,17 @@ def build_demo(engine):
                             submit_btn="Ask",
                             elem_id="msiqa-question",
                         )
-                        with gr.Accordion("Advanced", open=False):
+                        with gr.Row(elem_classes="msiqa-examples") as examples:
+                            example_buttons = [
+                                gr.Button(q, size="sm", variant="secondary", elem_classes="msiqa-example")
+                                for q in EXAMPLES
+                            ]
+                        with gr.Row(visible=False, elem_classes="msiqa-filters") as filters_row:
+                            filters_text = gr.Markdown()
+                            clear_filters = gr.Button(
+                                "Clear filters", size="sm", variant="secondary", elem_id="msiqa-clear-filters"
+                            )
+                        with gr.Accordion("Advanced", open=False, elem_classes="msiqa-advanced"):
                             retriever = gr.Radio(
                                 list(RETRIEVERS),
                                 value=engine.settings.retriever,
@@ -218,26 +138,46 @@ def build_demo(engine):
                                 1, 20, value=engine.settings.top_k, step=1, label="Passages to retrieve"
                             )
                             doc_ids = gr.Dropdown(
-                                doc_choices, multiselect=True, value=[], label="Only these documents"
+                                doc_choices,
+                                multiselect=True,
+                                value=[],
+                                label="Only these documents",
+                                elem_id="msiqa-doc-filter",
                             )
                             kinds = gr.Dropdown(
-                                kind_choices, multiselect=True, value=[], label="Only these kinds"
+                                kind_choices,
+                                multiselect=True,
+                                value=[],
+                                label="Only these kinds",
+                                elem_id="msiqa-kind-filter",
                             )
-                        clear = gr.Button("New conversation", size="sm", variant="secondary")
-                    with gr.Column(scale=2, min_width=340):
+                        clear = gr.Button(
+                            "New conversation", size="sm", variant="secondary", elem_classes="msiqa-new"
+                        )
+                    with gr.Column(scale=2, min_width=340, elem_classes="msiqa-right"):
                         gr.Markdown("### Sources")
                         sources = gr.HTML(sources_html([], documents), elem_id="msiqa-sources")
             with gr.Tab("Documents", id="documents"):
                 gr.HTML(documents_html(documents), elem_id="msiqa-docs")
 
         inputs = [box, chatbot, turns, retriever, top_k, doc_ids, kinds]
-        outputs = [chatbot, box, turns, sources]
+        outputs = [chatbot, box, turns, sources, examples]
         box.submit(respond, inputs, outputs, api_visibility="private")
-        chatbot.example_select(example_text, None, box, api_visibility="private", queue=False).then(
-            respond, inputs, outputs, api_visibility="private"
-        )
+        for button, question in zip(example_buttons, EXAMPLES, strict=True):
+            button.click(lambda q=question: q, None, box, api_visibility="private", queue=False).then(
+                respond, inputs, outputs, api_visibility="private"
+            )
+        for dropdown in (doc_ids, kinds):
+            dropdown.change(
+                lambda d, k: filters_update(gr, documents, d, k),
+                [doc_ids, kinds],
+                [filters_row, filters_text],
+                api_visibility="private",
+                queue=False,
+            )
+        clear_filters.click(lambda: ([], []), None, [doc_ids, kinds], api_visibility="private", queue=False)
         clear.click(
-            lambda: ([], "", [], sources_html([], documents)),
+            lambda: ([], "", [], sources_html([], documents), gr.update(visible=True)),
             None,
             outputs,
             api_visibility="private",
@@ -250,11 +190,15 @@ def build_demo(engine):
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     configure_runtime(args.verbose)
+    from msiqa.web.building import BuildingNotice
+
+    notice = BuildingNotice(args.host, args.port)  # the page says the index is building until launch
     try:
         from msiqa.engine import Engine
 
         engine = Engine.open(settings_from(args), rebuild=not args.no_rebuild)
     except MsiqaError as exc:
+        notice.stop()
         print(f"msiqa: {exc}", file=sys.stderr)
         return 2
     import gradio as gr
@@ -268,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"]
     )
     print(f"msiqa: serving on http://{args.host}:{args.port}", file=sys.stderr)
+    notice.stop()
     demo.launch(
         server_name=args.host,
         server_port=args.port,

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 
 from msiqa.ingest.chunking import blocks
 from msiqa.types import Document
+from msiqa.web.assets import APP_CSS, APP_HEAD  # noqa: F401 - app.py takes the page assets from here
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$^=:])")  # & < > are left to html.escape
 _NOT_ID = re.compile(r"[^A-Za-z0-9_-]+")
@@ -64,7 +65,8 @@ def searched_note(answer: Mapping) -> str:
 def answer_pieces(answer: Mapping, turn: int) -> list[str]:
     """The chat reply as Markdown pieces (one per sentence), each `[n]` a link to its source card."""
     if answer["abstained"]:
-        return [md_escape(answer["answer"]), " The closest passages are in the sources panel."]
+        link = f"[the closest passages]({'#'}turn-{turn})"
+        return [md_escape(answer["answer"]), f" See {link} under Sources: they are not an answer."]
     pieces = []
     for sentence in answer["sentences"]:
         text = sentence["text"]
@@ -95,10 +97,52 @@ def highlighted_paragraph(doc: Document, start: int, end: int) -> str:
 
 def _meta(doc: Document | None, fallback: Mapping, paragraph: int | None) -> str:
     get = (lambda k: getattr(doc, k)) if doc is not None else fallback.get
-    items = [get("author"), get("kind"), get("date") or "undated"]
+    items = [get("author"), get("kind"), get("date") or get("year") or "undated"]
     if paragraph is not None:
         items.append(f"¶ {paragraph}")
     return " · ".join(esc(i) for i in items if i)
+
+
+def inner_quotes(text: str) -> str:
+    """Quotation marks inside a quoted passage become single ones, so “…” never nests as “…””."""
+    return text.replace("“", "‘").replace("”", "’").replace('"', "'")
+
+
+def reference_text(c: Mapping, doc: Document | None) -> str:
+    """Author, “Title,” publisher, series, date (or year), paragraph, web address: plain text."""
+    get = (lambda k: getattr(doc, k)) if doc is not None else (lambda k: c.get(k))
+    parts = [get("author"), f"“{inner_quotes(get('title') or c['title'])}”", get("publisher"), get("series")]
+    parts.append(get("date") or get("year") or "n.d.")
+    if c.get("paragraph") is not None:
+        parts.append(f"para. {int(c['paragraph'])}")
+    text = ", ".join(p for p in parts if p) + "."
+    url = get("url")
+    return f"{text} {url}" if url else text
+
+
+def citation_text(c: Mapping, doc: Document | None) -> str:
+    """What "Copy citation" puts on the clipboard: the reference, then the quote in “…”."""
+    quote = " ".join(c["quote"].split())
+    return f"{reference_text(c, doc)} “{inner_quotes(quote)}”"
+
+
+def answer_text(answer: Mapping, documents: Mapping[str, Document]) -> str:
+    """The answer as plain text for notes: its sentences with [n] markers, then a numbered reference list."""
+    if answer["abstained"]:
+        return answer["answer"]
+    body = " ".join(" ".join(s["text"].split()) for s in answer["sentences"])
+    refs = [f"[{int(c['n'])}] {reference_text(c, documents.get(c['doc_id']))}" for c in answer["citations"]]
+    return body + "\n\nReferences\n" + "\n".join(refs)
+
+
+def filters_note(titles: Sequence[str], kinds: Sequence[str]) -> str:
+    """ "*Searched only in: …*" for an answer asked with document or kind filters on, else nothing."""
+    parts = []
+    if titles:
+        parts.append("documents " + "; ".join(f"“{t}”" for t in titles))
+    if kinds:
+        parts.append("kinds " + ", ".join(kinds))
+    return f"*Searched only in {md_escape(' and '.join(parts))}.*\n\n" if parts else ""
 
 
 def citation_card(c: Mapping, doc: Document | None, turn: int) -> str:
@@ -107,15 +151,16 @@ def citation_card(c: Mapping, doc: Document | None, turn: int) -> str:
         if doc is not None
         else f"<mark>{esc(c['quote'])}</mark>"
     )
-    copy = f"{c.get('reference') or c['title']} “{c['quote']}”"
+    copy = citation_text(c, doc)
+    read = doc_anchor(c["doc_id"], c.get("paragraph"))
     return (
         f'<article class="msiqa-src" id="{src_anchor(turn, c["n"])}">'
         f'<header><span class="msiqa-n">[{int(c["n"])}]</span> <strong>{esc(c["title"])}</strong></header>'
         f'<div class="msiqa-meta">{_meta(doc, c, c.get("paragraph"))}</div>'
         f'<p class="msiqa-para">{body}</p>'
         f'<div class="msiqa-actions"><button type="button" class="msiqa-copy" data-copy="{esc(copy)}">'
-        f'Copy citation</button> <a class="msiqa-read" href="#{doc_anchor(c["doc_id"], c.get("paragraph"))}">'
-        f"Read in document</a></div></article>"
+        f'Copy citation</button> <a class="msiqa-read" href="#{read}" data-start="{int(c["start"])}" '
+        f'data-end="{int(c["end"])}">Read in document</a></div></article>'
     )
 
 
@@ -125,8 +170,8 @@ def closest_card(h: Mapping, doc: Document | None, turn: int) -> str:
         f'<header><span class="msiqa-tag">not an answer</span> <strong>{esc(h["title"])}</strong></header>'
         f'<div class="msiqa-meta">{_meta(doc, h, h.get("paragraph"))}</div>'
         f'<p class="msiqa-para">{esc(h["text"]).replace(chr(10), "<br>")}</p>'
-        f'<div class="msiqa-actions"><a class="msiqa-read" href="#{doc_anchor(h["doc_id"], h.get("paragraph"))}">'
-        f"Read in document</a></div></article>"
+        f'<div class="msiqa-actions"><a class="msiqa-read" '
+        f'href="#{doc_anchor(h["doc_id"], h.get("paragraph"))}">Read in document</a></div></article>'
     )
 
 
@@ -144,9 +189,15 @@ def turn_html(answer: Mapping, turn: int, documents: Mapping[str, Document], lat
         head = ""
         cards = [citation_card(c, documents.get(c["doc_id"]), turn) for c in answer["citations"]]
     summary = f"<summary>Sources for “{esc(question)}”</summary>"
+    tools = (
+        '<div class="msiqa-actions msiqa-turn-tools">'
+        f'<button type="button" class="msiqa-copy msiqa-copy-answer" '
+        f'data-copy="{esc(answer_text(answer, documents))}">Copy answer</button> '
+        '<a class="msiqa-ask" href="#msiqa-question">↑ Ask another question</a></div>'
+    )
     return (
         f'<details class="msiqa-turn" id="turn-{turn}"{" open" if latest else ""}>{summary}'
-        f"{head}{''.join(cards)}</details>"
+        f"{head}{''.join(cards)}{tools}</details>"
     )
 
 
@@ -161,7 +212,13 @@ def sources_html(turns: Sequence[Mapping], documents: Mapping[str, Document]) ->
     return "".join(turn_html(t["answer"], t["turn"], documents, i == 0) for i, t in enumerate(ordered))
 
 
+def _when(doc: Document) -> str:
+    return doc.date or doc.year or "undated"
+
+
 def document_html(doc: Document) -> str:
+    """One document: a title that stays in view while it is read, then every paragraph with its anchor
+    and its character offset (`data-start`), so the page can mark a quote's exact characters."""
     paras = []
     for b in blocks(doc.text):
         anchor = doc_anchor(doc.doc_id, b.paragraph)
@@ -169,96 +226,47 @@ def document_html(doc: Document) -> str:
         cls = "msiqa-p msiqa-h" if b.is_heading else "msiqa-p"
         paras.append(
             f'<p class="{cls}" id="{anchor}"><a class="msiqa-pn" href="#{anchor}">¶{b.paragraph}</a> '
-            f"{text}</p>"
+            f'<span class="msiqa-t" data-start="{b.start}">{text}</span></p>'
         )
     extra = " · ".join(esc(x) for x in (doc.publisher, doc.series) if x)
+    link = f' · <span class="msiqa-url">{esc(doc.url)}</span>' if doc.url else ""
+    meta = " · ".join(esc(i) for i in (doc.author, doc.kind, _when(doc)) if i)
     return (
-        f'<article class="msiqa-doc" id="{doc_anchor(doc.doc_id)}"><h2>{esc(doc.title)}</h2>'
-        f'<div class="msiqa-meta">{_meta(doc, {}, None)}{" · " + extra if extra else ""}</div>'
+        f'<article class="msiqa-doc" id="{doc_anchor(doc.doc_id)}">'
+        f'<h2 class="msiqa-doc-title">{esc(doc.title)}</h2>'
+        f'<div class="msiqa-meta">{meta}{" · " + extra if extra else ""}{link}</div>'
         f"{''.join(paras)}</article>"
     )
 
 
 def documents_html(documents: Mapping[str, Document]) -> str:
-    """Every document in full, with a contents list and a `doc-<id>-p<n>` anchor per paragraph."""
+    """A bar (contents, and the way back to the answer), a table of contents, then every document in
+    full with a `doc-<id>-p<n>` anchor per paragraph."""
     toc = "".join(
         f'<li><a href="#{doc_anchor(d.doc_id)}">{esc(d.title)}</a> '
-        f'<span class="msiqa-meta">{esc(d.kind or "")}</span></li>'
+        f'<span class="msiqa-meta">{esc(d.kind or "")} · {esc(_when(d))}</span></li>'
         for d in documents.values()
     )
-    return f'<nav class="msiqa-toc"><ol>{toc}</ol></nav>' + "".join(
+    bar = (
+        '<div class="msiqa-docbar">'
+        '<a class="msiqa-back" href="#msiqa-question" hidden>← Back to the answer</a>'
+        '<a class="msiqa-tocl" href="#msiqa-toc">Contents</a></div>'
+    )
+    return f'{bar}<nav class="msiqa-toc" id="msiqa-toc"><h2>Contents</h2><ol>{toc}</ol></nav>' + "".join(
         document_html(d) for d in documents.values()
     )
 
 
-APP_CSS = """
-#msiqa-sources { max-height: 78vh; overflow-y: auto; scroll-behavior: smooth; }
-#msiqa-docs { max-height: 82vh; overflow-y: auto; }
-.msiqa-turn { margin: 0 0 .75rem; }
-.msiqa-turn > summary { cursor: pointer; font-weight: 600; margin-bottom: .5rem; overflow-wrap: anywhere; }
-.msiqa-src { border: 1px solid var(--border-color-primary); border-radius: 10px; padding: .7rem .85rem;
-  margin: 0 0 .7rem; background: var(--background-fill-primary); transition: box-shadow .3s; }
-.msiqa-src header { line-height: 1.35; }
-.msiqa-n { font-weight: 700; color: var(--color-accent); }
-.msiqa-meta { font-size: .85em; color: var(--body-text-color-subdued); margin: .2rem 0 .4rem; }
-.msiqa-para { margin: 0 0 .5rem; line-height: 1.55; overflow-wrap: anywhere; }
-.msiqa-para mark { background: #fde68a; color: #1f2937; padding: 0 .1em; border-radius: 3px; }
-.msiqa-actions { display: flex; gap: .8rem; align-items: center; flex-wrap: wrap; font-size: .9em; }
-.msiqa-src .msiqa-copy { border: 1px solid var(--border-color-primary); border-radius: 6px;
-  padding: .15rem .6rem; font-size: .85rem; font-weight: 500; background: var(--button-secondary-background-fill);
-  cursor: pointer; }
-#msiqa-chat a[href^="#src-"] { font-weight: 700; text-decoration: none; color: var(--color-accent);
-  white-space: nowrap; }
-.msiqa-notanswer { background: #fef3c7; color: #78350f; border-radius: 8px; padding: .5rem .7rem; }
-.msiqa-tag { font-size: .75em; text-transform: uppercase; letter-spacing: .04em; background: #fde68a;
-  color: #78350f; border-radius: 4px; padding: .05rem .35rem; }
-.msiqa-closest { border-style: dashed; }
-.msiqa-flash { box-shadow: 0 0 0 3px var(--color-accent); }
-.msiqa-empty { color: var(--body-text-color-subdued); padding: .5rem; }
-.msiqa-doc { margin: 0 0 2.5rem; max-width: 46rem; }
-.msiqa-p { line-height: 1.6; overflow-wrap: anywhere; }
-.msiqa-h { font-weight: 700; }
-.msiqa-pn { font-size: .75em; color: var(--body-text-color-subdued); text-decoration: none; margin-right: .3em; }
-p.msiqa-flash { background: #fef9c3; box-shadow: none; }
-"""
-
-# One delegated listener (capture phase) for the page's own links and buttons: `[n]` markers and
-# "Read in document" links switch to the right tab, open the source's <details>, scroll its highlighted
-# quote (or, without one, the source) into view and flash it; "Copy citation" copies the reference
-# (with a fallback outside secure contexts).
-APP_HEAD = """<script>
-(() => {
-  const tab = (name) => {
-    const b = [...document.querySelectorAll('button[role="tab"]')].find((x) => x.textContent.trim() === name);
-    if (b && b.getAttribute('aria-selected') !== 'true') b.click();
-  };
-  const flash = (el) => { el.classList.remove('msiqa-flash'); void el.offsetWidth; el.classList.add('msiqa-flash');
-    setTimeout(() => el.classList.remove('msiqa-flash'), 2500); };
-  const reveal = (id, tries) => {
-    const el = document.getElementById(id);
-    if (!el) { if (tries > 0) setTimeout(() => reveal(id, tries - 1), 60); return; }
-    const d = el.closest('details'); if (d) d.open = true;
-    (el.querySelector('mark') || el).scrollIntoView({ behavior: 'smooth', block: 'center' }); flash(el);
-  };
-  const copy = (text, button) => {
-    const done = () => { const old = button.textContent; button.textContent = 'Copied ✓';
-      setTimeout(() => { button.textContent = old; }, 1500); };
-    const fallback = () => { const t = document.createElement('textarea'); t.value = text; document.body.appendChild(t);
-      t.select(); try { document.execCommand('copy'); done(); } finally { t.remove(); } };
-    if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(done, fallback);
-    else fallback();
-  };
-  document.addEventListener('click', (ev) => {
-    const t = ev.target instanceof Element ? ev.target : null;
-    if (!t) return;
-    const button = t.closest('button.msiqa-copy');
-    if (button) { ev.preventDefault(); copy(button.dataset.copy || '', button); return; }
-    const a = t.closest('a[href^="#src-"], a[href^="#hit-"], a[href^="#doc-"]');
-    if (!a) return;
-    ev.preventDefault(); ev.stopPropagation();
-    const id = a.getAttribute('href').slice(1);
-    tab(id.startsWith('doc-') ? 'Documents' : 'Ask');
-    reveal(id, 30);
-  }, true);
-})();
-</script>"""
+def corpus_note(documents: Mapping[str, Document]) -> str:
+    """Landing text in Markdown: what the corpus is (each piece named, with its kind) and what it is not."""
+    words = sum(len(d.text.split()) for d in documents.values())
+    items = "\n".join(
+        f"- {md_escape(d.title)} — *{md_escape(d.kind or 'document')}*" for d in documents.values()
+    )
+    return (
+        f"The documents are **{len(documents)} short pieces** (about {words:,} words) from MSI Integrity's "
+        "2020 *Not Fit-for-Purpose* campaign:\n\n"
+        f"{items}\n\n"
+        "They do **not** include the *Not Fit-for-Purpose* report itself: they are about it. "
+        "Answers quote these pieces only."
+    )
