@@ -125,7 +125,17 @@ def test_bench_quick_json_has_every_key(tmp_path, capsys):
     assert set(saved["reference_ms"]) == {"dense", "bm25"}
     assert saved["ratios"]["ask_p50_vs_dense_ref"] > 0
     assert saved["cold_start_s"]["cli"] > 0 and saved["peak_rss_mb"]["cli"] > 0
-    assert set(saved["cold_start_s"]) == set(saved["peak_rss_mb"]) == {"cli", "app"}
+    assert set(saved["cold_start_s"]) == set(saved["peak_rss_mb"]) == {"cli", "app", "reference"}
+    assert saved["cold_start_s"]["reference"] > 0 and saved["cold_start_cpu_s"]["cli"] > 0
+    encoders = {"onnx-fp32", "onnx-fp32-all-cores", "onnx-int8", "sentence-transformers"}
+    assert set(saved["query_encoder_ms"]) == encoders and saved["query_encoder"] == "onnx-fp32"
+    assert saved["encoder_equivalence"]["onnx-fp32"]["min"] >= 0.9999
+    assert -1 <= saved["encoder_equivalence"]["onnx-int8"]["min"] <= 1
+    # which commands load torch is the point of the torch-free query path: none of them, on a built index
+    assert set(saved["torch_loaded"]) == {"help", "ask", "chat", "docs", "eval", "app"}
+    assert not any(saved["torch_loaded"].values()), saved["torch_loaded"]
+    assert all(saved["import_s"][k] > 0 for k in ("help", "ask", "chat", "docs", "eval"))
+    assert "| import seconds, ask (torch loaded: no) |" in (tmp_path / "bench-quick.md").read_text()
     assert APP.is_file()  # the launcher the benchmark starts; without it the app figures mean nothing
     assert saved["cold_start_s"]["app"] > 0 and saved["peak_rss_mb"]["app"] > 0
     assert saved["load"]["requests"] > 0 and saved["load"]["errors"] == 0, saved["load"]

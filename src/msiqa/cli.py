@@ -268,11 +268,10 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    from msiqa.engine import Engine
+    from msiqa.engine import open_index
     from msiqa.indexing.build import describe_documents
 
-    engine = Engine.open(settings_from(args))
-    rows = describe_documents(engine.index)
+    rows = describe_documents(open_index(settings_from(args)))
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0
@@ -474,6 +473,18 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    finally:
+        if args.debug_modules:
+            print_loaded_modules()
+
+
+HEAVY_MODULES = ("torch", "sentence_transformers", "transformers", "onnxruntime", "tokenizers", "gradio")
+
+
+def print_loaded_modules() -> None:
+    """The hidden --debug-modules: which heavy libraries this run imported, as one JSON line on stderr."""
+    loaded = {name: name in sys.modules for name in HEAVY_MODULES}
+    print(json.dumps({"debug_modules": loaded, "modules": len(sys.modules)}), file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,9 @@ VERSION = "0.1.0"  # the package version (pyproject.toml reads it from here); in
 MAX_FILE_BYTES = 50 * 1024 * 1024  # larger seed files are skipped with a reason (ingest/loaders.py)
 
 RETRIEVERS = ("dense", "bm25", "hybrid")
+# How questions are embedded: an ONNX export of the verified weights run by onnxruntime (no torch at query
+# time; the file lives in the index folder, see docs/performance.md), or sentence-transformers itself.
+QUERY_ENCODERS = ("onnx-fp32", "onnx-int8", "sentence-transformers")
 # Version of the chunking rules and of `store.passage_text`, `embedding_text`, `bm25_text`; it is in
 # index_params, so a change rebuilds the index.
 PASSAGE_FORMAT = 4
@@ -32,6 +35,14 @@ class Settings:
     model: str = DEFAULT_MODEL
     model_sha256: str | None = MINILM_SHA256  # None: accept any weights (a user's own model)
     device: str = "cpu"
+    # documents are always embedded with sentence-transformers (torch), only when something changed
+    # fp32: vectors equal to sentence-transformers' (cosine >= 0.9999) and eval figures unchanged; int8 is
+    # twice as fast but moves eval figures by up to 0.03 (docs/performance.md, "fp32 or int8")
+    query_encoder: str = "onnx-fp32"  # one of QUERY_ENCODERS
+    encoder_threads: int = 1  # onnxruntime intra-op threads; a question is too short to split; 0: all
+    encoder_cache_dir: Path = (
+        Path(".cache") / "onnx"
+    )  # exports, reused by every build (runtime: under home())
     milvus_uri: str | None = None  # None: the FAISS + bm25s folder `index_dir`; else a Milvus store
     collection: str = "msiqa"  # Milvus collection name (and prefix of its side collections)
     milvus_fusion: str = "client"  # "client": our weighted RRF; "milvus": hybrid_search with RRFRanker

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from msiqa.config import RETRIEVERS, Settings
+from msiqa.config import QUERY_ENCODERS, RETRIEVERS, Settings
 from msiqa.errors import InvalidQuestion, MsiqaError
 
 MAX_TOP_K = 50
@@ -126,6 +126,13 @@ def common_parser() -> argparse.ArgumentParser:
         "--device", default="cpu", help="torch device for embedding, e.g. cpu or cuda (default: cpu)"
     )
     common.add_argument(
+        "--query-encoder",
+        choices=QUERY_ENCODERS,
+        default=None,
+        help="how questions are embedded (default: onnx-fp32, no torch at query time)",
+    )
+    common.add_argument("--debug-modules", action="store_true", help=argparse.SUPPRESS)
+    common.add_argument(
         "--milvus-uri",
         default=None,
         help="keep the index in Milvus instead of --index: a Milvus Lite file (PATH.db) or a server "
@@ -162,7 +169,10 @@ def settings_from(args: argparse.Namespace) -> Settings:
         milvus_uri=milvus_uri,
         collection=getattr(args, "collection", "msiqa"),
         milvus_fusion=getattr(args, "milvus_fusion", "client"),
+        encoder_cache_dir=(home() / ".cache" / "onnx").resolve(),
     )
+    if getattr(args, "query_encoder", None):
+        settings = settings.with_(query_encoder=args.query_encoder)
     if args.model:
         settings = settings.with_(
             model=args.model, model_sha256=None if args.model != settings.model else settings.model_sha256

