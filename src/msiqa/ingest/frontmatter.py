@@ -30,7 +30,7 @@ _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")  # what web/render.py keeps in an
 class _NoAliasLoader(yaml.SafeLoader):
     """PyYAML's safe loader, refusing anchors (`&a`) and aliases (`*a`) before anything is expanded."""
 
-    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+    def compose_node(self, parent, index):
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
             raise ValueError("front matter uses YAML anchors or aliases (& or *), which are not allowed")
