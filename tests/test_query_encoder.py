@@ -14,7 +14,7 @@ import pytest
 
 from msiqa.config import Settings
 from msiqa.engine import Engine
-from msiqa.errors import IndexCorrupt
+from msiqa.errors import IndexCorrupt, IndexStale
 from msiqa.indexing.build import build_index
 from msiqa.indexing.embedding import sha256_file
 from msiqa.indexing.onnx_encoder import OnnxEmbedder, mean_pool_normalise
@@ -137,7 +137,8 @@ def test_modified_encoder_file_is_refused_then_repaired(small, embedder):
     data = bytearray(target.read_bytes())
     data[len(data) // 2] ^= 0xFF
     target.write_bytes(bytes(data))
-    with pytest.raises(IndexCorrupt, match=f"Rebuild: msiqa build --index {small.index_dir}"):
+    # refused with --no-rebuild, naming the file and the fix (the manifest check reports it as stale)
+    with pytest.raises((IndexCorrupt, IndexStale), match=r"query_encoder\.onnx.*msiqa build"):
         Engine.open(small, rebuild=False, embedder=embedder)
     engine = Engine.open(small, embedder=embedder)
     assert sha256_file(target) == read_manifest(small.index_dir)["query_encoder"]["sha256"]

@@ -20,11 +20,24 @@ def test_question_set_passes_its_checks(monkeypatch, capsys):
 
 
 @pytest.mark.slow
-def test_training_reproduces_the_shipped_selector_bit_for_bit(engine, tmp_path):
-    from msiqa.evaluation.runner import load_questions
-    from msiqa.evaluation.train import train, write
+def test_training_reproduces_the_shipped_selector_bit_for_bit(engine, seed_settings, tmp_path):
+    """`msiqa train` on a full build of the seeds writes selector.json byte for byte."""
+    import os
+    import subprocess
 
-    questions = load_questions(REPO / "eval" / "questions.jsonl", engine.index.documents)
     out = tmp_path / "selector.json"
-    write(train(engine, questions, "questions.jsonl"), out)
+    command = [sys.executable, "-m", "msiqa.cli", "train", "--seeds", str(seed_settings.seeds_dir)]
+    command += [
+        "--index",
+        str(seed_settings.index_dir),
+        "--questions",
+        str(REPO / "eval" / "questions.jsonl"),
+    ]
+    proc = subprocess.run(
+        [*command, "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, HF_HUB_OFFLINE="1"),
+    )
+    assert proc.returncode == 0, proc.stderr
     assert out.read_bytes() == WEIGHTS_FILE.read_bytes()
