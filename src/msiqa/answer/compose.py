@@ -21,7 +21,7 @@ import re
 
 import numpy as np
 
-from msiqa.answer.abstain import NOT_COVERED, decide
+from msiqa.answer.abstain import NOT_COVERED, decide, scope_word
 from msiqa.answer.candidates import Candidate, candidates, question_row
 from msiqa.answer.features import FEATURES
 from msiqa.answer.selector import Selector, load
@@ -190,8 +190,7 @@ def compose(
     )
     decision = decide(retrieval.query, retrieval, probability, selector.answer_threshold, asked, filtered)
     if not cands or decision.abstain:
-        scope = "The selected documents" if filtered else "The documents"
-        text = decision.reason or f"{scope} {NOT_COVERED}."
+        text = decision.reason or f"{scope_word(filtered)} {NOT_COVERED}."
         return Answer(question, text, True, (), (), retrieval.hits, retrieval.query)
     chosen, repeated = select(cands, index, settings, previous)
     citations: list[Citation] = []
@@ -208,18 +207,6 @@ def compose(
     return Answer(
         question, text, False, tuple(sentences), tuple(citations), retrieval.hits, retrieval.query, notes
     )
-
-
-def best_sentence_cosine(retrieval: Retrieval, index: LoadedIndex) -> float:
-    """Cosine of the question with the closest stored sentence of any hit."""
-    best = 0.0
-    for hit in retrieval.hits:
-        rows = index.sentence_rows(index.chunk_rows[hit.chunk.chunk_id])
-        if len(rows):
-            best = max(
-                best, float(np.max(index.sentence_vectors[rows.start : rows.stop] @ retrieval.query_vector))
-            )
-    return best
 
 
 def cite(n: int, doc: Document, chunk: Chunk, span: Span) -> Citation:

@@ -27,7 +27,6 @@ PERSON, ORGANISATION, PLACE, DATE, NUMBER, MONEY, REASON = (
     "reason",
 )
 FACTOID_TYPES = (PERSON, ORGANISATION, PLACE, DATE, NUMBER, MONEY)
-ANSWER_TYPES = (*FACTOID_TYPES, REASON)
 
 _ORG_NOUNS = (
     r"organi[sz]ations?|compan(?:y|ies)|firms?|brands?|ngos?|groups?|bod(?:y|ies)|institutions?|"
