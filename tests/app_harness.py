@@ -86,8 +86,23 @@ def ask(page, question: str, wait_for: str = "#msiqa-sources article.msiqa-src",
     )
     if wait_for:
         page.wait_for_selector(wait_for, timeout=timeout_ms)
-    page.wait_for_timeout(600)  # the reply streams in sentence by sentence
+    settle(page, "#msiqa-chat, #msiqa-sources", timeout_ms)
     return page.locator("#msiqa-chat [data-testid='bot']").last
+
+
+def settle(page, selector: str, timeout_ms: int, quiet_ms: int = 800) -> None:
+    """Wait until what `selector` shows stops changing for `quiet_ms`: the reply streams in sentence by
+    sentence, and a loaded machine may still be rendering it when the answer's first words appear."""
+    page.wait_for_function(
+        """([sel, quiet]) => {
+            const now = [...document.querySelectorAll(sel)].map(e => e.innerHTML).join('\u0000');
+            const w = window.__msiqaSettle ??= {text: null, since: 0};
+            if (now !== w.text) { w.text = now; w.since = performance.now(); return false; }
+            return performance.now() - w.since >= quiet; }""",
+        arg=[selector, quiet_ms],
+        polling=100,
+        timeout=timeout_ms,
+    )
 
 
 def screenshots(out_dir: Path) -> None:
