@@ -24,6 +24,7 @@ from msiqa.indexing.build import BuildReport, build_index, staleness  # noqa: F4
 from msiqa.indexing.embedding import Embedder, LazyEmbedder, ModelFiles, resolve_model, verify_model
 from msiqa.indexing.onnx_export import query_precision
 from msiqa.indexing.store import LoadedIndex
+from msiqa.indexing.tokens import pack
 from msiqa.ingest.corpus import seeds_fingerprint
 from msiqa.query.conversation import Turn, resolve
 from msiqa.retrieval import Retrieval, Retriever
@@ -82,6 +83,22 @@ def query_embedder(settings: Settings, index: LoadedIndex, documents: Embedder) 
     )
 
 
+def with_token_vectors(index: LoadedIndex, documents: Embedder) -> LoadedIndex:
+    """`index` with its sentences' word-piece vectors: a FAISS index stores them; for a Milvus store,
+    which keeps none, they are computed here (one model pass over every sentence)."""
+    if index.sentence_tokens is not None:
+        return index
+    texts = [
+        index.documents[index.chunks[c].doc_id].text[s.start : s.end]
+        for c, s in zip(index.sentence_chunk, index.sentence_spans, strict=True)
+    ]
+    _, tokens = documents.encode_with_tokens(texts)
+    index.sentence_tokens, index.token_offsets = pack(
+        [t.vectors for t in tokens], index.sentence_vectors.shape[1]
+    )
+    return index
+
+
 class Engine:
     """A loaded model and index; answers questions. One per process is enough."""
 
@@ -96,7 +113,7 @@ class Engine:
         """`embedder` embeds documents when the index must be updated (default: sentence-transformers,
         loaded only then); questions go through `settings.query_encoder`."""
         documents = embedder or document_embedder(settings)
-        index = ensure_index(settings, documents, rebuild=rebuild)
+        index = with_token_vectors(ensure_index(settings, documents, rebuild=rebuild), documents)
         try:
             return cls(settings, query_embedder(settings, index, documents), index)
         except IndexCorrupt as exc:  # the encoder file is damaged: the rest of the index is reused
@@ -104,7 +121,7 @@ class Engine:
                 raise
             log.warning("updating the index: %s", str(exc).split(". Rebuild")[0])
             build_index(settings, documents, incremental=True)
-            index = store_api.load(settings)
+            index = with_token_vectors(store_api.load(settings), documents)
             return cls(settings, query_embedder(settings, index, documents), index)
 
     def doc_filter(self, doc_ids: list[str] | None = None, kinds: list[str] | None = None) -> set[str] | None:

@@ -18,6 +18,7 @@ from msiqa.errors import MsiqaError
 from msiqa.indexing.embedding import Embedder
 from msiqa.indexing.store import LoadedIndex, bm25_terms, bm25_text, passage_text, tokenize
 from msiqa.indexing.store_api import Ranked, search_backend, top_k
+from msiqa.indexing.tokens import TokenVectors, question_content
 from msiqa.query.entities import mentions, named_phrases, names_with_text
 from msiqa.query.quantities import asks_amount, counted_noun, counted_phrase, counted_words, states_amount
 from msiqa.types import Hit
@@ -33,6 +34,7 @@ class Retrieval:
     term_coverage: float = 0.0  # IDF-weighted share of the query's terms found in the hits (abstention)
     unknown_names: tuple[str, ...] = ()  # names in the query that no searchable passage mentions
     missing_answer: str | None = None  # the figure a query asks for that no passage near its names gives
+    query_tokens: np.ndarray | None = None  # the query's content word pieces' vectors (`indexing/tokens.py`)
 
 
 def dense_search(index: LoadedIndex, query_vector: np.ndarray, k: int, allowed: np.ndarray | None) -> Ranked:
@@ -183,14 +185,17 @@ class Retriever:
         k: int,
         doc_ids: set[str] | None = None,
         query_vector: np.ndarray | None = None,
+        query_tokens: TokenVectors | None = None,
     ) -> Retrieval:
-        """Rank chunks for `query`; pass `query_vector` when it was already embedded (batch evaluation)."""
+        """Rank chunks for `query`; pass `query_vector` and `query_tokens` when it was already embedded
+        (batch evaluation)."""
         if retriever not in RETRIEVERS:
             raise MsiqaError(f"Unknown retriever {retriever!r}; choose one of {', '.join(RETRIEVERS)}.")
         allowed = self.allowed_rows(doc_ids)
         depth = max(k, self.settings.candidate_k)
         if query_vector is None:
-            query_vector = self.embedder.encode([query])[0]
+            vectors, tokens = self.embedder.encode_with_tokens([query])
+            query_vector, query_tokens = vectors[0], tokens[0]
         dense = dense_search(self.index, query_vector, depth, allowed)
         if retriever == "dense":
             ranked = dense
@@ -220,6 +225,7 @@ class Retriever:
             term_coverage(self.index, query, rows),
             unknown_names(self.index, query, rows, allowed),
             self.missing_answer(query, rows, allowed),
+            question_content(query_tokens) if query_tokens is not None else None,
         )
 
     def missing_answer(self, query: str, rows: list[int], allowed: np.ndarray | None) -> str | None:

@@ -24,6 +24,7 @@ from msiqa.answer.features import (
 from msiqa.answer.lines import Asks, contact_lines, quotable, side_line
 from msiqa.answer.selector import Selector
 from msiqa.indexing.store import LoadedIndex, term_list, terms
+from msiqa.indexing.tokens import late_interaction
 from msiqa.ingest.chunking import blocks
 from msiqa.query.answer_types import FACTOID_TYPES, asked_type
 from msiqa.retrieval import Retrieval
@@ -132,6 +133,9 @@ def candidates(
                 index_in_paragraph=position,
                 paragraph_sentences=count,
                 in_last_paragraph=span.start >= last_start,
+                late_interaction=late_interaction(retrieval.query_tokens, index.tokens_of(row))
+                if retrieval.query_tokens is not None
+                else 0.0,
                 side_line=side_line(text, asks.author) and not outright,
                 quotable=outright or quotable(doc, text),
                 answered_outright=outright,

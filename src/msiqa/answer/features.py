@@ -47,6 +47,7 @@ FEATURES = (
     "qualifies",  # opens with "However", "But", "Yet" ...: qualifies the sentence before
     "last_paragraph",  # in the document's last paragraph (series footers, "read more" lines)
     "about_the_document",  # speaks about the text itself ("this blog series", "read the full post")
+    "late_interaction",  # mean over the question's content word pieces of their best cosine in the sentence
 )
 
 LEANS_BACK = re.compile(
@@ -80,6 +81,7 @@ class SentenceContext:
     index_in_paragraph: int
     paragraph_sentences: int
     in_last_paragraph: bool
+    late_interaction: float
     side_line: bool
     quotable: bool
     answered_outright: bool
@@ -148,6 +150,7 @@ def features(
         float(bool(QUALIFIES.match(text))),
         float(s.in_last_paragraph),
         float(bool(ABOUT_THE_DOCUMENT.search(text))),
+        s.late_interaction,
     ]
 
 

@@ -298,7 +298,7 @@ def evaluate(
 
     Questions are embedded in one batch for the retrieval metrics.
     """
-    vectors = engine.embedder.encode([q.question for q in questions])
+    vectors = engine.embedder.encode([q.question for q in questions])  # retrieval metrics need no tokens
     chunk_spans = [(c.doc_id, c.start, c.end) for c in engine.index.chunks]
     records = []
     for question, vector in zip(questions, vectors, strict=True):

@@ -61,11 +61,15 @@ def is_evidence(cand: Candidate, gold: tuple[Gold, ...]) -> bool:
 
 
 def examples(engine, questions: list[Question]) -> list[Example]:
-    vectors = engine.embedder.encode([q.question for q in questions])
+    vectors, tokens = engine.embedder.encode_with_tokens([q.question for q in questions])
     out = []
-    for question, vector in zip(questions, vectors, strict=True):
+    for question, vector, token_set in zip(questions, vectors, tokens, strict=True):
         retrieval = engine.retriever.search(
-            question.question, engine.settings.retriever, engine.settings.top_k, query_vector=vector
+            question.question,
+            engine.settings.retriever,
+            engine.settings.top_k,
+            query_vector=vector,
+            query_tokens=token_set,
         )
         cands = candidates(retrieval.query, retrieval, engine.index, None)
         labels = np.asarray([question.answerable and is_evidence(c, question.gold) for c in cands], dtype=int)

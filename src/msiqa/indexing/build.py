@@ -42,6 +42,7 @@ from msiqa.indexing.onnx_export import (
     query_precision,
 )
 from msiqa.indexing.store import FORMAT_VERSION, LoadedIndex, embedding_text, library_versions
+from msiqa.indexing.tokens import pack
 from msiqa.ingest.chunking import blocks, chunk_document
 from msiqa.ingest.corpus import CorpusLoad, Skipped, load_corpus, seed_files, seeds_fingerprint
 from msiqa.ingest.loaders import SUFFIXES, parse_document, read_file_bytes
@@ -118,8 +119,11 @@ def previous_index(settings: Settings, embedder: Embedder) -> LoadedIndex | None
     return index
 
 
-def _reusable(index: LoadedIndex) -> dict[str, tuple[list[Chunk], np.ndarray, np.ndarray]]:
-    """doc_id -> (chunks, chunk vectors, sentence vectors) of the previous index (none without vectors)."""
+def _reusable(
+    index: LoadedIndex,
+) -> dict[str, tuple[list[Chunk], np.ndarray, np.ndarray, list[np.ndarray]]]:
+    """doc_id -> (chunks, chunk vectors, sentence vectors, sentence token vectors) of the previous index
+    (none without vectors). A Milvus store keeps no token vectors, and writes none: empty ones stand in."""
     if index.chunk_vectors is None:
         return {}
     sentence_starts = np.concatenate([[0], np.cumsum([len(c.sentences) for c in index.chunks])]).astype(int)
@@ -133,6 +137,10 @@ def _reusable(index: LoadedIndex) -> dict[str, tuple[list[Chunk], np.ndarray, np
             [index.chunks[r] for r in chunk_rows],
             index.chunk_vectors[first:last],
             index.sentence_vectors[sentence_starts[first] : sentence_starts[last]],
+            [
+                index.tokens_of(r) if index.sentence_tokens is not None else np.zeros((0, 0))
+                for r in range(sentence_starts[first], sentence_starts[last])
+            ],
         )
     return out
 
@@ -180,23 +188,27 @@ def _bar(iterable=None, progress: bool = False, **kwargs):
 def _embed_chunks(
     embedder: Embedder, fresh: list[Chunk], docs: dict[str, Document], progress: bool, dim: int | None
 ):
-    """Vectors of the fresh chunks and of their sentences, in steps of EMBED_BATCH_CHUNKS chunks
-    (no model call at all when nothing is fresh and `dim` is known)."""
+    """Vectors of the fresh chunks and of their sentences, and the sentences' word-piece vectors (from
+    the same model pass), in steps of EMBED_BATCH_CHUNKS chunks (no model call at all when nothing is
+    fresh and `dim` is known)."""
     chunk_parts, sentence_parts = [], []
+    token_parts: list[np.ndarray] = []
     last_row = {c.doc_id: row for row, c in enumerate(fresh)}  # a document is done after its last chunk
     with _bar(total=len(fresh), progress=progress, desc="embedding", unit="chunk") as bar:
         for start in range(0, len(fresh), EMBED_BATCH_CHUNKS):
             batch = fresh[start : start + EMBED_BATCH_CHUNKS]
             chunk_parts.append(embedder.encode([embedding_text(c) for c in batch]))
             sentences = [docs[c.doc_id].text[s.start : s.end] for c in batch for s in c.sentences]
-            sentence_parts.append(embedder.encode(sentences))
+            vectors, tokens = embedder.encode_with_tokens(sentences)
+            sentence_parts.append(vectors)
+            token_parts += [t.vectors for t in tokens]
             done = sum(1 for row in last_row.values() if row < start + len(batch))
             bar.set_postfix_str(f"{done}/{len(last_row)} documents", refresh=False)
             bar.update(len(batch))
     if not chunk_parts:
         empty = _embed(embedder, [], dim)
-        return empty, empty
-    return np.concatenate(chunk_parts), np.concatenate(sentence_parts)
+        return empty, empty, []
+    return np.concatenate(chunk_parts), np.concatenate(sentence_parts), token_parts
 
 
 def build_index(
@@ -212,7 +224,7 @@ def build_index(
     reuse = _reusable(previous) if previous else {}
     docs = {d.doc_id: d for d in corpus.documents}
     status: dict[str, list[str]] = {"added": [], "updated": [], "unchanged": []}
-    parts: list[tuple[list[Chunk], np.ndarray | None, np.ndarray | None]] = []
+    parts: list[tuple[list[Chunk], np.ndarray | None, np.ndarray | None, list[np.ndarray] | None]] = []
     fresh: list[Chunk] = []
     for doc in _bar(corpus.documents, progress, desc="chunking", unit="doc"):
         old = old_docs.get(doc.doc_id)
@@ -222,7 +234,7 @@ def build_index(
             continue
         status["updated" if old is not None else "added"].append(doc.path)
         chunks = chunk_document(doc, settings.chunk_chars, settings.chunk_overlap_chars)
-        parts.append((chunks, None, None))
+        parts.append((chunks, None, None, None))
         fresh.extend(chunks)
     # nothing new: no model call, so a process that only answers questions never loads torch
     dim = (
@@ -230,8 +242,12 @@ def build_index(
         if previous is not None and previous.chunk_vectors is not None and not fresh
         else None
     )
-    fresh_chunk_vectors, fresh_sentence_vectors = _embed_chunks(embedder, fresh, docs, progress, dim)
-    chunks, chunk_vectors, sentence_vectors = _assemble(parts, fresh_chunk_vectors, fresh_sentence_vectors)
+    fresh_chunk_vectors, fresh_sentence_vectors, fresh_tokens = _embed_chunks(
+        embedder, fresh, docs, progress, dim
+    )
+    chunks, chunk_vectors, sentence_vectors, sentence_tokens = _assemble(
+        parts, fresh_chunk_vectors, fresh_sentence_vectors, fresh_tokens
+    )
     removed = tuple(sorted(d.path for d_id, d in old_docs.items() if d_id not in docs))
     n_sentences = len(sentence_vectors)
     manifest = {
@@ -264,6 +280,7 @@ def build_index(
         chunks,
         chunk_vectors,
         sentence_vectors,
+        pack(sentence_tokens, int(chunk_vectors.shape[1])),
         extra_files={ENCODER_FILE: encoder.path} if encoder else None,
     )
     seconds = time.perf_counter() - started
@@ -312,23 +329,29 @@ def query_encoder_export(settings: Settings) -> ExportedEncoder | None:
     return cached_export(files, settings.encoder_cache_dir, precision)
 
 
-def _assemble(parts, fresh_chunk_vectors: np.ndarray, fresh_sentence_vectors: np.ndarray):
-    """Chunks and vectors in corpus order, taking new rows from the fresh embeddings in turn."""
+def _assemble(
+    parts, fresh_chunk_vectors: np.ndarray, fresh_sentence_vectors: np.ndarray, fresh_tokens: list[np.ndarray]
+):
+    """Chunks, vectors and token vectors in corpus order, taking new rows from the fresh embeddings in
+    turn."""
     chunks: list[Chunk] = []
     chunk_blocks, sentence_blocks = [], []
+    tokens: list[np.ndarray] = []
     chunk_cursor = sentence_cursor = 0
-    for doc_chunks, chunk_vecs, sentence_vecs in parts:
+    for doc_chunks, chunk_vecs, sentence_vecs, token_vecs in parts:
         if chunk_vecs is None:
             n_sentences = sum(len(c.sentences) for c in doc_chunks)
             chunk_vecs = fresh_chunk_vectors[chunk_cursor : chunk_cursor + len(doc_chunks)]
             sentence_vecs = fresh_sentence_vectors[sentence_cursor : sentence_cursor + n_sentences]
+            token_vecs = fresh_tokens[sentence_cursor : sentence_cursor + n_sentences]
             chunk_cursor += len(doc_chunks)
             sentence_cursor += n_sentences
         chunks.extend(doc_chunks)
         chunk_blocks.append(chunk_vecs)
         sentence_blocks.append(sentence_vecs)
+        tokens.extend(token_vecs)
     dim = fresh_chunk_vectors.shape[1]
-    return chunks, _stack(chunk_blocks, dim), _stack(sentence_blocks, dim)
+    return chunks, _stack(chunk_blocks, dim), _stack(sentence_blocks, dim), tokens
 
 
 def _stack(vector_blocks: list[np.ndarray], dim: int) -> np.ndarray:

@@ -14,12 +14,13 @@ import importlib.util
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from msiqa.errors import ModelError
 from msiqa.hashing import sha256_file
+from msiqa.indexing.tokens import TokenVectors, unit_rows
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,12 @@ class Embedder(Protocol):
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         """Unit-length float32 vectors, one row per text."""
+        ...
+
+    def encode_with_tokens(
+        self, texts: list[str], batch_size: int = 32
+    ) -> tuple[np.ndarray, list[TokenVectors]]:
+        """`encode(texts)` and, from the same model pass, each text's word-piece vectors."""
         ...
 
 
@@ -117,6 +124,28 @@ class SentenceTransformerEmbedder:
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
+    def encode_with_tokens(
+        self, texts: list[str], batch_size: int = 32
+    ) -> tuple[np.ndarray, list[TokenVectors]]:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32), []
+        import torch
+
+        outputs: list[dict[str, Any]] = self._model.encode(  # type: ignore[assignment]
+            texts, batch_size=batch_size, output_value=None, show_progress_bar=False
+        )
+        pooled = torch.stack(
+            [torch.nn.functional.normalize(o["sentence_embedding"], p=2, dim=0) for o in outputs]
+        )
+        tokens = []
+        for out in outputs:
+            real = int(out["attention_mask"].sum())  # [CLS] pieces [SEP], then padding
+            ids = out["input_ids"][1 : real - 1].tolist()
+            vectors = out["token_embeddings"][1 : real - 1].float().cpu().numpy()
+            pieces = tuple(self._model.tokenizer.convert_ids_to_tokens(ids))
+            tokens.append(TokenVectors(pieces, unit_rows(vectors)))
+        return np.ascontiguousarray(pooled.float().cpu().numpy(), dtype=np.float32), tokens
+
 
 def load_embedder(
     setting: str, expected_sha256: str | None, device: str = "cpu"
@@ -151,3 +180,8 @@ class LazyEmbedder:
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         return self.model().encode(texts, batch_size=batch_size)
+
+    def encode_with_tokens(
+        self, texts: list[str], batch_size: int = 32
+    ) -> tuple[np.ndarray, list[TokenVectors]]:
+        return self.model().encode_with_tokens(texts, batch_size=batch_size)

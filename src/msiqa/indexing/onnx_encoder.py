@@ -17,6 +17,7 @@ import numpy as np
 
 from msiqa.errors import IndexCorrupt, ModelError
 from msiqa.indexing.embedding import ModelFiles, sha256_file
+from msiqa.indexing.tokens import TokenVectors, unit_rows
 
 DEFAULT_MAX_TOKENS = 256
 
@@ -79,10 +80,18 @@ class OnnxEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.concatenate(
-            [self._encode_batch(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size)]
+            [self._encode_batch(texts[i : i + batch_size])[0] for i in range(0, len(texts), batch_size)]
         )
 
-    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+    def encode_with_tokens(
+        self, texts: list[str], batch_size: int = 32
+    ) -> tuple[np.ndarray, list[TokenVectors]]:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32), []
+        batches = [self._encode_batch(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size)]
+        return np.concatenate([b[0] for b in batches]), [t for b in batches for t in b[1]]
+
+    def _encode_batch(self, texts: list[str]) -> tuple[np.ndarray, list[TokenVectors]]:
         encodings = self._tokenizer.encode_batch(texts)
         feeds = {
             "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
@@ -90,4 +99,10 @@ class OnnxEmbedder:
             "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
         }
         (token_embeddings,) = self._session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})
-        return mean_pool_normalise(token_embeddings, feeds["attention_mask"])
+        tokens = []
+        for encoding, vectors in zip(encodings, token_embeddings, strict=True):
+            real = sum(encoding.attention_mask)  # [CLS] pieces [SEP], then padding
+            tokens.append(
+                TokenVectors(tuple(encoding.tokens[1 : real - 1]), unit_rows(vectors[1 : real - 1]))
+            )
+        return mean_pool_normalise(token_embeddings, feeds["attention_mask"]), tokens

@@ -18,6 +18,7 @@ import numpy as np
 
 from msiqa.errors import StoreUnavailable
 from msiqa.indexing.embedding import ModelFiles, load_embedder
+from msiqa.indexing.tokens import TokenVectors
 
 log = logging.getLogger(__name__)
 
@@ -27,14 +28,22 @@ BATCH_ROWS = 256  # rows per map_batches call: big enough to amortise scheduling
 class EmbedActor:
     """One pool member: loads the verified model once, then embeds batches."""
 
-    def __init__(self, model: str, weights_sha256: str, device: str, threads: int) -> None:
+    def __init__(self, model: str, weights_sha256: str, device: str, threads: int, tokens: bool) -> None:
         import torch
 
         torch.set_num_threads(max(1, threads))
         self.embedder = load_embedder(model, weights_sha256, device)
+        self.tokens = tokens
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        return {"row": batch["row"], "vector": self.embedder.encode([str(t) for t in batch["text"]])}
+        texts = [str(t) for t in batch["text"]]
+        if not self.tokens:
+            return {"row": batch["row"], "vector": self.embedder.encode(texts)}
+        vectors, tokens = self.embedder.encode_with_tokens(texts)
+        ragged = np.empty(len(tokens), dtype=object)  # Ray carries variable-shaped tensors as such
+        ragged[:] = [t.vectors for t in tokens]
+        pieces = np.asarray([" ".join(t.pieces) for t in tokens], dtype=object)
+        return {"row": batch["row"], "vector": vectors, "tokens": ragged, "pieces": pieces}
 
 
 def start_ray(address: str, num_cpus: int | None = None) -> None:
@@ -77,10 +86,20 @@ class RayEmbedder:
         self.actors = actors or max(1, int(ray.cluster_resources().get("CPU", 1)) // cpus_per_actor)
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
-        import ray
-
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        return self._run(texts, tokens=False)[0]
+
+    def encode_with_tokens(
+        self, texts: list[str], batch_size: int = 32
+    ) -> tuple[np.ndarray, list[TokenVectors]]:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32), []
+        return self._run(texts, tokens=True)
+
+    def _run(self, texts: list[str], tokens: bool) -> tuple[np.ndarray, list[TokenVectors]]:
+        import ray
+
         rows = ray.data.from_items([{"row": i, "text": t} for i, t in enumerate(texts)])
         embedded = rows.map_batches(
             EmbedActor,
@@ -89,6 +108,7 @@ class RayEmbedder:
                 "weights_sha256": self.weights_sha256,
                 "device": self.device,
                 "threads": self.cpus_per_actor,
+                "tokens": tokens,
             },
             batch_size=BATCH_ROWS,
             batch_format="numpy",
@@ -96,14 +116,22 @@ class RayEmbedder:
             num_cpus=self.cpus_per_actor,
             num_gpus=1 if self.device.startswith("cuda") else None,
         )
-        order, vectors = [], []
+        order, vectors, token_sets = [], [], []
         for batch in embedded.iter_batches(batch_size=None, batch_format="numpy"):
             order.append(batch["row"])
             vectors.append(batch["vector"])
+            if tokens:
+                token_sets += [
+                    TokenVectors(tuple(str(p).split()), np.asarray(v, dtype=np.float32))
+                    for p, v in zip(batch["pieces"], batch["tokens"], strict=True)
+                ]
         rows_back = np.concatenate(order)
         if len(rows_back) != len(texts) or len(np.unique(rows_back)) != len(texts):
             raise StoreUnavailable(f"Ray returned {len(rows_back)} vectors for {len(texts)} texts.")
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         out[rows_back] = np.concatenate(vectors)
         log.info("embedded %d texts on %d Ray actors", len(texts), self.actors)
-        return out
+        in_order: list[TokenVectors] = [TokenVectors((), np.zeros((0, self.dim)))] * len(texts)
+        for row, token_set in zip(rows_back, token_sets, strict=True):
+            in_order[int(row)] = token_set
+        return out, in_order if tokens else []

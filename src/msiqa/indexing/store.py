@@ -32,7 +32,7 @@ from msiqa.types import Chunk, Document, Span
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: sentence token vectors (late interaction)
 MANIFEST = "manifest.json"
 _WORD = re.compile(r"(?u)\b\w\w+\b")
 VERIFIED_FILES = (
@@ -41,6 +41,8 @@ VERIFIED_FILES = (
     "index.faiss",
     "sentence_vectors.npy",
     "chunk_vectors.npy",
+    "sentence_tokens.npy",
+    "sentence_token_offsets.npy",
 )
 
 
@@ -125,6 +127,14 @@ class LoadedIndex:
     chunk_vectors: np.ndarray | None = None  # one row per chunk: reused by incremental builds
     acronyms: dict[str, str] = field(default_factory=dict)  # short -> long form, for BM25 queries
     search: object | None = None  # a `store_api.SearchBackend` other than FAISS + bm25s (Milvus), or None
+    # every sentence row's word-piece vectors (float16), rows token_offsets[i]:token_offsets[i + 1]
+    sentence_tokens: np.ndarray | None = None
+    token_offsets: np.ndarray | None = None
+
+    def tokens_of(self, row: int) -> np.ndarray:
+        if self.sentence_tokens is None or self.token_offsets is None:
+            raise ValueError("this index holds no token vectors")
+        return self.sentence_tokens[self.token_offsets[row] : self.token_offsets[row + 1]]
 
     def sentence_rows(self, chunk_row: int) -> range:
         """The sentence rows of one chunk (`sentence_chunk` is sorted: a binary search, not a scan)."""
@@ -232,6 +242,7 @@ def write_index(
     chunks: list[Chunk],
     chunk_vectors: np.ndarray,
     sentence_vectors: np.ndarray,
+    sentence_tokens: tuple[np.ndarray, np.ndarray],
     extra_files: dict[str, Path] | None = None,
 ) -> None:
     """Write all index files into a temporary sibling of `target`, then swap it into place.
@@ -251,6 +262,8 @@ def write_index(
         faiss.write_index(index, str(tmp / "index.faiss"))
         np.save(tmp / "sentence_vectors.npy", sentence_vectors, allow_pickle=False)
         np.save(tmp / "chunk_vectors.npy", chunk_vectors, allow_pickle=False)
+        np.save(tmp / "sentence_tokens.npy", sentence_tokens[0], allow_pickle=False)
+        np.save(tmp / "sentence_token_offsets.npy", sentence_tokens[1], allow_pickle=False)
         passages = [passage_text(docs_by_id[c.doc_id], c) for c in chunks]
         acronyms = corpus_acronyms([d.text for d in documents], passages)
         bm25 = bm25s.BM25()
@@ -346,6 +359,8 @@ def load_index(path: Path) -> LoadedIndex:
         faiss_index = faiss.read_index(str(path / "index.faiss"))
         sentence_vectors = np.load(path / "sentence_vectors.npy", allow_pickle=False)
         chunk_vectors = np.load(path / "chunk_vectors.npy", allow_pickle=False)
+        sentence_tokens = np.load(path / "sentence_tokens.npy", allow_pickle=False)
+        token_offsets = np.load(path / "sentence_token_offsets.npy", allow_pickle=False)
         bm25 = bm25s.BM25.load(str(path / "bm25"), show_progress=False)
     except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
         raise IndexCorrupt(
@@ -356,6 +371,8 @@ def load_index(path: Path) -> LoadedIndex:
         faiss_index.ntotal != len(chunks)
         or len(sentence_vectors) != len(sentence_chunk)
         or len(chunk_vectors) != len(chunks)
+        or len(token_offsets) != len(sentence_chunk) + 1
+        or (len(token_offsets) and int(token_offsets[-1]) != len(sentence_tokens))
     ):
         raise IndexCorrupt(
             f"Index at {path} is inconsistent (vector and chunk counts differ). "
@@ -374,4 +391,6 @@ def load_index(path: Path) -> LoadedIndex:
         chunk_rows={c.chunk_id: i for i, c in enumerate(chunks)},
         chunk_vectors=chunk_vectors,
         acronyms=dict(manifest.get("acronyms") or {}),
+        sentence_tokens=sentence_tokens,
+        token_offsets=token_offsets,
     )

@@ -128,11 +128,14 @@ def write(
     chunks: list[Chunk],
     chunk_vectors: np.ndarray,
     sentence_vectors: np.ndarray,
+    sentence_tokens: tuple[np.ndarray, np.ndarray],
     extra_files: dict[str, Path] | None = None,
 ) -> None:
     """Persist a built index: the FAISS folder is swapped into place whole; Milvus gets only the rows
     that changed (see `milvus_store.write_index`). `extra_files` (the ONNX query encoder) go into the
-    FAISS folder; a Milvus store gets none (`onnx_export.query_precision`)."""
+    FAISS folder; a Milvus store gets none (`onnx_export.query_precision`). `sentence_tokens` (packed
+    word-piece vectors, `tokens.pack`) go into the FAISS folder; Milvus keeps none, and an engine on
+    Milvus computes them when it opens (`engine.with_token_vectors`)."""
     if settings.milvus_uri:
         from msiqa.indexing import milvus_store
 
@@ -147,7 +150,14 @@ def write(
         )
         return
     store.write_index(
-        settings.index_dir, manifest, documents, chunks, chunk_vectors, sentence_vectors, extra_files
+        settings.index_dir,
+        manifest,
+        documents,
+        chunks,
+        chunk_vectors,
+        sentence_vectors,
+        sentence_tokens,
+        extra_files,
     )
 
 
