@@ -123,7 +123,9 @@ def candidates(
         for i, (row, span, text) in enumerate(zip(rows, spans, texts, strict=True)):
             neighbours = [float(cosines[j]) for j in (i - 1, i + 1) if 0 <= j < len(texts)]
             position, count = _paragraph_position(doc, span, starts, spans)
-            outright = asks.answered_outright(text, contact[i])
+            title_line = not doc.text[: span.start].strip()  # the document's first line: its title
+            # a title answers "what is the headline of X's piece?" only when the question names X
+            outright = asks.answered_outright(text, contact[i], title_line and doc_named(q.terms, doc))
             context = SentenceContext(
                 text=text,
                 cosine=float(cosines[i]),
@@ -139,7 +141,7 @@ def candidates(
                 side_line=side_line(text, asks.author) and not outright,
                 quotable=outright or quotable(doc, text),
                 answered_outright=outright,
-                is_title=text.strip() == doc.title,
+                is_title=title_line,
             )
             cand = Candidate(row, span, doc, chunk_row, text, float(cosines[i]), (), 0.0, context.quotable)
             raw.append((cand, context, terms(text)))
@@ -206,7 +208,7 @@ def question_row(
     by_probability = sorted(usable, key=lambda c: -c.probability)
     probs = [c.probability for c in by_probability] or [0.0]
     typed_i, subject_i = FEATURES.index("type_present"), FEATURES.index("names_subject")
-    overlap_i = FEATURES.index("idf_overlap")
+    overlap_i, outright_i = FEATURES.index("idf_overlap"), FEATURES.index("answered_outright")
     factoid = q.asked in FACTOID_TYPES
     typed = [c.probability for c in usable if c.features[typed_i] > 0] if factoid else probs
     subject = [c.probability for c in usable if c.features[subject_i] > 0] if q.names else probs
@@ -229,4 +231,5 @@ def question_row(
         by_probability[0].features[overlap_i] if by_probability else 0.0,
         max(missing, default=0.0),
         never_in_corpus,
+        max((c.features[outright_i] for c in usable), default=0.0),
     ]

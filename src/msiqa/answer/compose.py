@@ -141,15 +141,15 @@ def select(
             for r in taken
         ):
             continue
-        n_words = len(cand.text.split())
-        if units and words + n_words > settings.answer_max_words:
-            continue
         before, after = neighbours(cand, by_row)
         extra = [c for c in before + after if c.row not in taken][: min(MAX_NEIGHBOURS, room - 1)]
         unit = sorted([cand, *extra], key=lambda c: c.span.start)
+        unit_words = sum(len(c.text.split()) for c in unit)
+        if units and words + unit_words > settings.answer_max_words:  # neighbours count too
+            continue
         units.append(unit)
         taken |= {c.row for c in unit}
-        words += sum(len(c.text.split()) for c in unit)
+        words += unit_words
     return order(units), repeated
 
 

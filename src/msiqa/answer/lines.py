@@ -28,6 +28,8 @@ _LINK_QUESTION = re.compile(
     r"|\bwhere (can|do|could|should) (i|we|you|one) (find|get|read|access|see)\b",
     re.I,
 )
+# "What is the headline of ...?", "According to the title of ...": the document's title line is the answer.
+_TITLE_QUESTION = re.compile(r"(?<!job )\b(title|titled|headlines?|headlined)\b", re.I)  # not a job title
 _CONTACT_HEAD = re.compile(r"^contact\b", re.I)  # "Contact: Teddy Ostrow"
 _ADDRESS = re.compile(r"[\w.+-]+@[\w-]+\.\w|\(?\+?\d[\d ()./-]{7,}\d")  # an e-mail address or phone number
 ADDRESS_LINE_CHARS = 60  # a line this short that starts with an address is a contact line, not prose
@@ -77,11 +79,12 @@ def contact_lines(texts: list[str]) -> list[bool]:
 @dataclass(frozen=True)
 class Asks:
     """What a question asks for, read from its words: who wrote it, whom to contact, where to find it
-    online (a line answers these outright)."""
+    online, what a piece is called (a line answers these outright)."""
 
     author: bool
     contact: bool
     link: bool
+    title: bool = False
 
     @classmethod
     def of(cls, question: str) -> Asks:
@@ -89,13 +92,16 @@ class Asks:
             bool(_AUTHOR_QUESTION.search(question)),
             bool(_CONTACT_QUESTION.search(question)),
             bool(_LINK_QUESTION.search(question)),
+            bool(_TITLE_QUESTION.search(question)),
         )
 
-    def answered_outright(self, text: str, is_contact: bool) -> bool:
+    def answered_outright(self, text: str, is_contact: bool, is_title: bool = False) -> bool:
         """A byline for "who wrote?", a contact line for "whom to contact?", a web address for "where
-        online?": these lines are the answer, whatever their cosine."""
+        online?", the title line for "what is the headline?": these lines are the answer, whatever
+        their cosine."""
         return (
             is_contact
             or (self.author and bool(_BYLINE.match(text)))
             or (self.link and bool(WEB_ADDRESS.search(text)))
+            or (self.title and is_title)
         )

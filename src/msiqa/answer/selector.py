@@ -33,6 +33,7 @@ QUESTION_FEATURES = (
     "top_idf_overlap",  # ... that the selector's best sentence has
     "rarest_missing_word",  # IDF of the rarest question word no retrieved sentence has (/ unseen IDF)
     "never_in_corpus",  # IDF-weighted share of the question's words the corpus never uses
+    "answered_outright",  # a line answers the question outright (a byline, contact, web address, title)
 )
 
 
