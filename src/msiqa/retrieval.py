@@ -15,6 +15,7 @@ import numpy as np
 
 from msiqa.config import RETRIEVERS, Settings
 from msiqa.errors import MsiqaError
+from msiqa.indexing.boilerplate import duplicate_chunks
 from msiqa.indexing.embedding import Embedder
 from msiqa.indexing.store import LoadedIndex, bm25_terms, bm25_text, passage_text, tokenize
 from msiqa.indexing.store_api import Ranked, search_backend, top_k
@@ -35,6 +36,21 @@ class Retrieval:
     unknown_names: tuple[str, ...] = ()  # names in the query that no searchable passage mentions
     missing_answer: str | None = None  # the figure a query asks for that no passage near its names gives
     query_tokens: np.ndarray | None = None  # the query's content word pieces' vectors (`indexing/tokens.py`)
+
+
+def without_duplicates(ranked: Ranked, duplicates: dict[int, int]) -> Ranked:
+    """`ranked` keeping the best chunk of each group of repeated boilerplate
+    (`boilerplate.duplicate_chunks`): the same series footer in four posts takes one place, not four."""
+    seen: set[int] = set()
+    keep = []
+    for i, row in enumerate(ranked.rows):
+        group = duplicates.get(row)
+        if group is not None:
+            if group in seen:
+                continue
+            seen.add(group)
+        keep.append(i)
+    return Ranked(tuple(ranked.rows[i] for i in keep), tuple(ranked.scores[i] for i in keep))
 
 
 def dense_search(index: LoadedIndex, query_vector: np.ndarray, k: int, allowed: np.ndarray | None) -> Ranked:
@@ -206,6 +222,7 @@ class Retriever:
                 if retriever == "bm25"
                 else self.fuse(dense, lexical, query_vector, depth, allowed, query)
             )
+        ranked = without_duplicates(ranked, duplicate_chunks(self.index))
         hits = tuple(
             Hit(
                 rank=i + 1,

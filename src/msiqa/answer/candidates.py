@@ -23,6 +23,7 @@ from msiqa.answer.features import (
 )
 from msiqa.answer.lines import Asks, contact_lines, quotable, side_line
 from msiqa.answer.selector import Selector
+from msiqa.indexing.boilerplate import repeated_sentences
 from msiqa.indexing.store import LoadedIndex, term_list, terms
 from msiqa.indexing.tokens import late_interaction
 from msiqa.ingest.chunking import blocks
@@ -105,6 +106,7 @@ def candidates(
     idf, unseen_idf = idf_table(index)
     q_weight = sum(idf.get(t, unseen_idf) for t in q.terms)
     raw: list[tuple[Candidate, SentenceContext, frozenset[str]]] = []
+    repeated = repeated_sentences(index)
     contact_flags: list[bool] = []
     for hit in retrieval.hits:
         chunk_row = index.chunk_rows[hit.chunk.chunk_id]
@@ -138,6 +140,7 @@ def candidates(
                 late_interaction=late_interaction(retrieval.query_tokens, index.tokens_of(row))
                 if retrieval.query_tokens is not None
                 else 0.0,
+                repeated_elsewhere=bool(repeated[row]),
                 side_line=side_line(text, asks.author) and not outright,
                 quotable=outright or quotable(doc, text),
                 answered_outright=outright,
