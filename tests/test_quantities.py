@@ -87,3 +87,10 @@ def test_figure_the_documents_never_give_abstains_and_says_why(engine, question,
 def test_figure_the_documents_give_is_answered(engine, question, quoted):
     answer = engine.ask(question)
     assert not answer.abstained and any(quoted in c.quote for c in answer.citations)
+
+
+def test_vague_quantifiers_are_not_figures():
+    """"Many well-documented cases" gives no count of cases: a how-many question is not answered by it."""
+    assert counted_words("Many well-documented cases of abuse") == []
+    assert counted_words("several farms and a few buyers") == []
+    assert "farms" in counted_words("fifteen farms")

@@ -23,7 +23,7 @@ _MORE_PARTS = re.compile(
 )
 _NUMBER = (
     r"(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty"
-    r"|forty|fifty|hundred|thousand|million|billion|dozen|several|few|many)"
+    r"|forty|fifty|hundred|thousand|million|billion|dozen)"
 )
 # "How much does a copy cost?", "What membership fee do brands pay?"
 _AMOUNT_QUESTION = re.compile(
