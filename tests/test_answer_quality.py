@@ -92,3 +92,78 @@ def test_a_document_filter_refuses_an_off_document_question(engine):
     assert answer.abstained and not answer.citations
     assert "selected documents" in answer.text
     assert any("press-release-2020-08-11" in note for note in answer.notes)
+
+
+SERIES = {
+    f"{name}.txt": f"""---
+id: {name}
+title: {title}
+author: {author}
+kind: blog post
+---
+{title}
+
+{body}
+
+This is a contribution to a joint blog series by the Harbour Institute and the Fishers' Forum.
+"""
+    for name, title, author, body in [
+        (
+            "quotas",
+            "Quotas without fishers",
+            "Lena Berg",
+            "The Baltic quota council sets catch limits behind closed doors. Small-scale fishers hold no seat "
+            "on it and learn the limits from the radio.",
+        ),
+        (
+            "ports",
+            "Ports and power",
+            "Omar Diallo",
+            "Port authorities in Dakar charge landing fees that small boats cannot afford. The Harbour "
+            "Institute found that the fees doubled between 2015 and 2019.",
+        ),
+        (
+            "nets",
+            "Nets that last",
+            "Mia Sato",
+            "Cooperatives in Hokkaido share repair workshops for nets. Members say the workshops cut their "
+            "costs by a third.",
+        ),
+    ]
+}
+
+
+@pytest.fixture(scope="module")
+def series(tmp_path_factory, embedder) -> Engine:
+    root = tmp_path_factory.mktemp("series")
+    settings = Settings(seeds_dir=make_seeds(root / "seeds", SERIES), index_dir=root / "index")
+    return Engine.open(settings, embedder=embedder)
+
+
+def test_a_footer_repeated_across_a_series_takes_one_place_and_is_not_the_answer(series):
+    """The same footer closes every post; a question naming the series' publisher must not be answered
+    with it, and it may take at most one of the hits."""
+    answer = series.ask("What did the Harbour Institute find about fees?")
+    assert not answer.abstained
+    assert "fees doubled" in answer.citations[0].quote
+    footers = [h for h in answer.hits if h.chunk.text.startswith("This is a contribution")]
+    assert len(footers) <= 1
+
+
+def test_the_headline_of_a_named_document_is_quoted_from_its_title_line(engine):
+    answer = engine.ask("What headline did Harris Gleckman give his post?")
+    assert not answer.abstained
+    assert answer.citations[0].quote.startswith("Rethinking MSIs: Where Is the Debate About Democracy")
+
+
+def test_a_vague_many_is_not_taken_for_the_figure_a_how_many_question_asks(engine):
+    """'many MSIs' gives no count: the answer must not open with it as if it did."""
+    answer = engine.ask("How many MSIs were studied for the Not Fit-for-Purpose report?")
+    assert answer.abstained or "many MSIs are no longer" not in answer.citations[0].quote
+
+
+def test_neighbours_brought_along_count_against_the_word_budget(engine):
+    for question in ("What is the Fair Food Program and why is it different?", "Tell me about MSIs"):
+        answer = engine.ask(question)
+        words = [len(c.quote.split()) for c in answer.citations]
+        assert sum(words) <= max(engine.settings.answer_max_words, words[0])

@@ -36,6 +36,7 @@ class Retrieval:
     unknown_names: tuple[str, ...] = ()  # names in the query that no searchable passage mentions
     missing_answer: str | None = None  # the figure a query asks for that no passage near its names gives
     query_tokens: np.ndarray | None = None  # the query's content word pieces' vectors (`indexing/tokens.py`)
+    focus_tokens: np.ndarray | None = None  # ... without the pieces of the names it mentions
 
 
 def without_duplicates(ranked: Ranked, duplicates: dict[int, int]) -> Ranked:
@@ -243,6 +244,9 @@ class Retriever:
             unknown_names(self.index, query, rows, allowed),
             self.missing_answer(query, rows, allowed),
             question_content(query_tokens) if query_tokens is not None else None,
+            question_content(query_tokens, frozenset(w for name in named_phrases(query) for w in name))
+            if query_tokens is not None
+            else None,
         )
 
     def missing_answer(self, query: str, rows: list[int], allowed: np.ndarray | None) -> str | None:

@@ -140,6 +140,9 @@ def candidates(
                 late_interaction=late_interaction(retrieval.query_tokens, index.tokens_of(row))
                 if retrieval.query_tokens is not None
                 else 0.0,
+                focus_interaction=late_interaction(retrieval.focus_tokens, index.tokens_of(row))
+                if retrieval.focus_tokens is not None
+                else 0.0,
                 repeated_elsewhere=bool(repeated[row]),
                 side_line=side_line(text, asks.author) and not outright,
                 quotable=outright or quotable(doc, text),

@@ -48,6 +48,7 @@ FEATURES = (
     "last_paragraph",  # in the document's last paragraph (series footers, "read more" lines)
     "about_the_document",  # speaks about the text itself ("this blog series", "read the full post")
     "late_interaction",  # mean over the question's content word pieces of their best cosine in the sentence
+    "focus_interaction",  # the same over the pieces of the words that are not names (what is asked)
     "repeated_elsewhere",  # another document has the same sentence: series boilerplate (`boilerplate.py`)
 )
 
@@ -83,6 +84,7 @@ class SentenceContext:
     paragraph_sentences: int
     in_last_paragraph: bool
     late_interaction: float
+    focus_interaction: float
     repeated_elsewhere: bool
     side_line: bool
     quotable: bool
@@ -153,6 +155,7 @@ def features(
         float(s.in_last_paragraph),
         float(bool(ABOUT_THE_DOCUMENT.search(text))),
         s.late_interaction,
+        s.focus_interaction,
         float(s.repeated_elsewhere),
     ]
 

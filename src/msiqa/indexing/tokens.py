@@ -3,7 +3,10 @@
 A sentence's pooled vector blurs which of the question's words it matches. Late interaction keeps the
 pieces: each content word piece of the question finds its closest piece in the sentence, and the mean of
 those cosines (`late_interaction`) says how much of what the question asks about the sentence speaks
-to, word by word (BERTScore recall; ColBERT's MaxSim, without ColBERT's training). The answer selector
+to, word by word (BERTScore recall; ColBERT's MaxSim, without ColBERT's training). The question's
+names are left out (`retrieval.py`): whether a sentence names the subject is a feature of its own, and
+what matters here is whether it speaks to what is asked about it (cross-validated top-1 on the train
+split: 0.761 without the names, 0.748 with them). The answer selector
 uses it as one feature (`answer/features.py`).
 
 Vectors are the model's last hidden states for each piece, [CLS] and [SEP] left out, scaled to unit
@@ -40,20 +43,37 @@ def unit_rows(vectors: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(vectors / np.clip(norms, 1e-12, None), dtype=np.float32)
 
 
-def content_rows(pieces: tuple[str, ...]) -> np.ndarray:
-    """Which pieces belong to content words: letters or digits, and not a function word
-    (`FUNCTION_WORDS`). All pieces when none is."""
+def piece_words(pieces: tuple[str, ...]) -> list[str]:
+    """The whole word each piece belongs to ("multi", "-", "stake", "##holder" -> ..., "stakeholder")."""
+    words, current = [], ""
+    for piece in pieces:
+        current = current + piece[2:] if piece.startswith("##") else piece
+        words.append(current)
+    for i in range(len(words) - 2, -1, -1):  # earlier pieces of a word take its completed form
+        if pieces[i + 1].startswith("##"):
+            words[i] = words[i + 1]
+    return words
+
+
+def content_rows(pieces: tuple[str, ...], leave_out: frozenset[str] = frozenset()) -> np.ndarray:
+    """Which pieces belong to content words: letters or digits, not a function word (`FUNCTION_WORDS`)
+    and not one of `leave_out` (lower-cased whole words). All pieces when none is."""
+    words = piece_words(pieces)
     keep = np.asarray(
-        [p.removeprefix("##").isalnum() and p not in FUNCTION_WORDS for p in pieces], dtype=bool
+        [
+            p.removeprefix("##").isalnum() and p not in FUNCTION_WORDS and w not in leave_out
+            for p, w in zip(pieces, words, strict=True)
+        ],
+        dtype=bool,
     )
     return keep if keep.any() else np.ones(len(pieces), dtype=bool)
 
 
-def question_content(tokens: TokenVectors) -> np.ndarray:
-    """The vectors of a question's content pieces."""
+def question_content(tokens: TokenVectors, leave_out: frozenset[str] = frozenset()) -> np.ndarray:
+    """The vectors of a question's content pieces, without the words in `leave_out`."""
     if not len(tokens.pieces):
         return np.zeros((0, tokens.vectors.shape[1] if tokens.vectors.ndim == 2 else 0), dtype=np.float32)
-    return tokens.vectors[content_rows(tokens.pieces)]
+    return tokens.vectors[content_rows(tokens.pieces, leave_out)]
 
 
 def late_interaction(question: np.ndarray, sentence: np.ndarray) -> float:
