@@ -17,6 +17,7 @@ from msiqa.indexing.tokens import (
     content_rows,
     late_interaction,
     pack,
+    piece_words,
     question_content,
     unpack,
 )
@@ -36,14 +37,23 @@ def test_late_interaction_is_the_mean_best_match_of_the_question_pieces():
     assert late_interaction(question, np.zeros((0, 3), dtype=np.float32)) == 0.0
 
 
-def test_question_content_drops_function_words_and_punctuation_but_keeps_word_pieces():
-    pieces = ("what", "did", "ms", "##i", "integrity", "conclude", "?")
-    assert content_rows(pieces).tolist() == [False, False, True, True, True, True, False]
+def test_question_content_drops_function_words_punctuation_and_names_but_keeps_word_pieces():
+    pieces = ("what", "did", "ms", "##i", "integrity", "conclude", "about", "the", "ei", "##ti", "?")
+    assert piece_words(pieces)[2:6] == ["msi", "msi", "integrity", "conclude"]
+    mask = question_content(TokenVectors(pieces, np.eye(len(pieces), dtype=np.float32)))
+    assert mask.tolist() == [False, False, True, True, True, True, False, False, True, True, False]
     assert {"what", "the", "did"} <= FUNCTION_WORDS
-    tokens = TokenVectors(pieces, np.eye(7, dtype=np.float32))
-    assert question_content(tokens).shape == (4, 7)
+    # the question's names left out: what is asked about them
+    focus = content_rows(pieces, frozenset({"msi", "integrity", "eiti"}))
+    assert [p for p, keep in zip(pieces, focus, strict=True) if keep] == ["conclude"]
     # a question of function words only still has pieces to compare
     assert content_rows(("what", "is", "it")).all()
+
+
+def test_rare_question_words_weigh_more():
+    question, sentence = unit([1, 0, 0], [0, 1, 0]), unit([1, 0, 0])
+    assert late_interaction(question, sentence) == pytest.approx(0.5)
+    assert late_interaction(question, sentence, np.asarray([3.0, 1.0])) == pytest.approx(0.75)
 
 
 def test_pack_and_unpack_round_trip_ragged_rows_as_float16():

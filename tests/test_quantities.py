@@ -90,7 +90,7 @@ def test_figure_the_documents_give_is_answered(engine, question, quoted):
 
 
 def test_vague_quantifiers_are_not_figures():
-    """"Many well-documented cases" gives no count of cases: a how-many question is not answered by it."""
+    """ "Many well-documented cases" gives no count of cases: a how-many question is not answered by it."""
     assert counted_words("Many well-documented cases of abuse") == []
     assert counted_words("several farms and a few buyers") == []
     assert "farms" in counted_words("fifteen farms")

@@ -19,7 +19,7 @@ from msiqa.indexing.boilerplate import duplicate_chunks
 from msiqa.indexing.embedding import Embedder
 from msiqa.indexing.store import LoadedIndex, bm25_terms, bm25_text, passage_text, tokenize
 from msiqa.indexing.store_api import Ranked, search_backend, top_k
-from msiqa.indexing.tokens import TokenVectors, question_content
+from msiqa.indexing.tokens import TokenVectors
 from msiqa.query.entities import mentions, named_phrases, names_with_text
 from msiqa.query.quantities import asks_amount, counted_noun, counted_phrase, counted_words, states_amount
 from msiqa.types import Hit
@@ -35,8 +35,9 @@ class Retrieval:
     term_coverage: float = 0.0  # IDF-weighted share of the query's terms found in the hits (abstention)
     unknown_names: tuple[str, ...] = ()  # names in the query that no searchable passage mentions
     missing_answer: str | None = None  # the figure a query asks for that no passage near its names gives
-    query_tokens: np.ndarray | None = None  # the query's content word pieces' vectors (`indexing/tokens.py`)
-    focus_tokens: np.ndarray | None = None  # ... without the pieces of the names it mentions
+    query_tokens: TokenVectors | None = (
+        None  # the query's word pieces and their vectors (`indexing/tokens.py`)
+    )
 
 
 def without_duplicates(ranked: Ranked, duplicates: dict[int, int]) -> Ranked:
@@ -243,10 +244,7 @@ class Retriever:
             term_coverage(self.index, query, rows),
             unknown_names(self.index, query, rows, allowed),
             self.missing_answer(query, rows, allowed),
-            question_content(query_tokens) if query_tokens is not None else None,
-            question_content(query_tokens, frozenset(w for name in named_phrases(query) for w in name))
-            if query_tokens is not None
-            else None,
+            query_tokens,
         )
 
     def missing_answer(self, query: str, rows: list[int], allowed: np.ndarray | None) -> str | None:

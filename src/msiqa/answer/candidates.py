@@ -15,6 +15,7 @@ import numpy as np
 
 from msiqa.answer.features import (
     FEATURES,
+    QuestionContext,
     SentenceContext,
     Shared,
     context_vector,
@@ -25,7 +26,7 @@ from msiqa.answer.lines import Asks, contact_lines, quotable, side_line
 from msiqa.answer.selector import Selector
 from msiqa.indexing.boilerplate import repeated_sentences
 from msiqa.indexing.store import LoadedIndex, term_list, terms
-from msiqa.indexing.tokens import late_interaction
+from msiqa.indexing.tokens import TokenVectors, late_interaction, piece_words, question_content
 from msiqa.ingest.chunking import blocks
 from msiqa.query.answer_types import FACTOID_TYPES, asked_type
 from msiqa.retrieval import Retrieval
@@ -68,6 +69,34 @@ def idf_table(index: LoadedIndex) -> tuple[dict[str, float], float]:
     return cached[1], cached[2]
 
 
+@dataclass(frozen=True)
+class QuestionPieces:
+    """The question's word-piece vectors the late-interaction features compare with each sentence's."""
+
+    content: np.ndarray  # content words' pieces
+    focus: np.ndarray  # ... without the names the question mentions: what it asks about them
+    focus_weights: np.ndarray  # each focus piece's word's IDF: a rare word weighs more
+
+
+def question_pieces(
+    tokens: TokenVectors | None, q: QuestionContext, idf: dict[str, float], unseen_idf: float
+) -> QuestionPieces:
+    if tokens is None or not len(tokens.pieces):
+        empty = np.zeros((0, 0), dtype=np.float32)
+        return QuestionPieces(empty, empty, np.zeros(0))
+    content = question_content(tokens)
+    focus = question_content(tokens, frozenset(w for name in q.names for w in name))
+    words = piece_words(tokens.pieces)
+    weights = np.asarray(
+        [
+            max((idf.get(t, unseen_idf) for t in terms(w)), default=unseen_idf)
+            for w, f in zip(words, focus, strict=True)
+            if f
+        ]
+    )
+    return QuestionPieces(tokens.vectors[content], tokens.vectors[focus], weights)
+
+
 def pairs_of(words: list[str]) -> frozenset[tuple[str, str]]:
     return frozenset(zip(words, words[1:], strict=False))
 
@@ -105,6 +134,7 @@ def candidates(
     q = question_context(question, frozenset(question_words), asked_type(question), pairs_of(question_words))
     idf, unseen_idf = idf_table(index)
     q_weight = sum(idf.get(t, unseen_idf) for t in q.terms)
+    pieces = question_pieces(retrieval.query_tokens, q, idf, unseen_idf)
     raw: list[tuple[Candidate, SentenceContext, frozenset[str]]] = []
     repeated = repeated_sentences(index)
     contact_flags: list[bool] = []
@@ -137,12 +167,8 @@ def candidates(
                 index_in_paragraph=position,
                 paragraph_sentences=count,
                 in_last_paragraph=span.start >= last_start,
-                late_interaction=late_interaction(retrieval.query_tokens, index.tokens_of(row))
-                if retrieval.query_tokens is not None
-                else 0.0,
-                focus_interaction=late_interaction(retrieval.focus_tokens, index.tokens_of(row))
-                if retrieval.focus_tokens is not None
-                else 0.0,
+                late_interaction=late_interaction(pieces.content, index.tokens_of(row)),
+                focus_interaction=late_interaction(pieces.focus, index.tokens_of(row), pieces.focus_weights),
                 repeated_elsewhere=bool(repeated[row]),
                 side_line=side_line(text, asks.author) and not outright,
                 quotable=outright or quotable(doc, text),

@@ -70,17 +70,17 @@ def content_rows(pieces: tuple[str, ...], leave_out: frozenset[str] = frozenset(
 
 
 def question_content(tokens: TokenVectors, leave_out: frozenset[str] = frozenset()) -> np.ndarray:
-    """The vectors of a question's content pieces, without the words in `leave_out`."""
-    if not len(tokens.pieces):
-        return np.zeros((0, tokens.vectors.shape[1] if tokens.vectors.ndim == 2 else 0), dtype=np.float32)
-    return tokens.vectors[content_rows(tokens.pieces, leave_out)]
+    """Which of a question's pieces count (`content_rows`), as a boolean mask."""
+    return content_rows(tokens.pieces, leave_out) if len(tokens.pieces) else np.zeros(0, dtype=bool)
 
 
-def late_interaction(question: np.ndarray, sentence: np.ndarray) -> float:
-    """Mean over the question's content pieces of the best cosine with any piece of the sentence."""
+def late_interaction(question: np.ndarray, sentence: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """Mean (weighted by `weights` when given) over the question's pieces of the best cosine with any
+    piece of the sentence."""
     if not len(question) or not len(sentence):
         return 0.0
-    return float((question @ sentence.T.astype(np.float32)).max(axis=1).mean())
+    best = (question @ sentence.T.astype(np.float32)).max(axis=1)
+    return float(np.average(best, weights=weights))
 
 
 def pack(per_text: list[np.ndarray], dim: int) -> tuple[np.ndarray, np.ndarray]:
