@@ -45,6 +45,11 @@ def test_ray_build_writes_the_vectors_of_a_local_build(ray_cluster, tmp_path, em
         assert a.shape == b.shape and len(a) > 50
         cosines = np.sum(a * b, axis=1)  # unit vectors
         assert cosines.min() >= 0.9999, (name, float(cosines.min()))  # row by row: the same order too
+    # every sentence's word pieces came back too, in order
+    np.testing.assert_array_equal(got.token_offsets, want.token_offsets)
+    np.testing.assert_allclose(
+        got.sentence_tokens.astype(np.float32), want.sentence_tokens.astype(np.float32), atol=2e-3
+    )
     # a direct call: rows come back in input order however Ray splits them into batches
     texts = [embedding_text(c) for c in want.chunks][::-1]
     np.testing.assert_allclose(ray_embedder.encode(texts), want.chunk_vectors[::-1], atol=1e-4)

@@ -83,16 +83,17 @@ def query_embedder(settings: Settings, index: LoadedIndex, documents: Embedder) 
     )
 
 
-def with_token_vectors(index: LoadedIndex, documents: Embedder) -> LoadedIndex:
+def with_token_vectors(index: LoadedIndex, embedder: Embedder) -> LoadedIndex:
     """`index` with its sentences' word-piece vectors: a FAISS index stores them; for a Milvus store,
-    which keeps none, they are computed here (one model pass over every sentence)."""
+    which keeps none, `embedder` computes them here (one model pass over every sentence, when the
+    engine opens)."""
     if index.sentence_tokens is not None:
         return index
     texts = [
         index.documents[index.chunks[c].doc_id].text[s.start : s.end]
         for c, s in zip(index.sentence_chunk, index.sentence_spans, strict=True)
     ]
-    _, tokens = documents.encode_with_tokens(texts)
+    _, tokens = embedder.encode_with_tokens(texts)
     index.sentence_tokens, index.token_offsets = pack(
         [t.vectors for t in tokens], index.sentence_vectors.shape[1]
     )
@@ -105,7 +106,7 @@ class Engine:
     def __init__(self, settings: Settings, embedder: Embedder, index: LoadedIndex) -> None:
         self.settings = settings
         self.embedder = embedder
-        self.index = index
+        self.index = with_token_vectors(index, embedder)
         self.retriever = Retriever(embedder, index, settings)
 
     @classmethod
@@ -113,7 +114,7 @@ class Engine:
         """`embedder` embeds documents when the index must be updated (default: sentence-transformers,
         loaded only then); questions go through `settings.query_encoder`."""
         documents = embedder or document_embedder(settings)
-        index = with_token_vectors(ensure_index(settings, documents, rebuild=rebuild), documents)
+        index = ensure_index(settings, documents, rebuild=rebuild)
         try:
             return cls(settings, query_embedder(settings, index, documents), index)
         except IndexCorrupt as exc:  # the encoder file is damaged: the rest of the index is reused
@@ -121,7 +122,7 @@ class Engine:
                 raise
             log.warning("updating the index: %s", str(exc).split(". Rebuild")[0])
             build_index(settings, documents, incremental=True)
-            index = with_token_vectors(store_api.load(settings), documents)
+            index = store_api.load(settings)
             return cls(settings, query_embedder(settings, index, documents), index)
 
     def doc_filter(self, doc_ids: list[str] | None = None, kinds: list[str] | None = None) -> set[str] | None:

@@ -131,7 +131,9 @@ class RayEmbedder:
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         out[rows_back] = np.concatenate(vectors)
         log.info("embedded %d texts on %d Ray actors", len(texts), self.actors)
+        if not tokens:
+            return out, []
         in_order: list[TokenVectors] = [TokenVectors((), np.zeros((0, self.dim)))] * len(texts)
         for row, token_set in zip(rows_back, token_sets, strict=True):
             in_order[int(row)] = token_set
-        return out, in_order if tokens else []
+        return out, in_order
