@@ -31,11 +31,16 @@ This is the second post in a series on plantation labour. Read the full series h
 }
 
 
+def engine_over(files: dict[str, str], tmp_path_factory, embedder) -> Engine:
+    """An engine over a corpus of our own, in a fresh folder."""
+    root = tmp_path_factory.mktemp("corpus")
+    settings = Settings(seeds_dir=make_seeds(root / "seeds", files), index_dir=root / "index")
+    return Engine.open(settings, embedder=embedder)
+
+
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory, embedder) -> Engine:
-    root = tmp_path_factory.mktemp("synthetic")
-    settings = Settings(seeds_dir=make_seeds(root / "seeds", SYNTHETIC), index_dir=root / "index")
-    return Engine.open(settings, embedder=embedder)
+    return engine_over(SYNTHETIC, tmp_path_factory, embedder)
 
 
 def test_the_readme_example_opens_with_the_narrow_definition(engine):
@@ -135,9 +140,7 @@ This is a contribution to a joint blog series by the Harbour Institute and the F
 
 @pytest.fixture(scope="module")
 def series(tmp_path_factory, embedder) -> Engine:
-    root = tmp_path_factory.mktemp("series")
-    settings = Settings(seeds_dir=make_seeds(root / "seeds", SERIES), index_dir=root / "index")
-    return Engine.open(settings, embedder=embedder)
+    return engine_over(SERIES, tmp_path_factory, embedder)
 
 
 def test_a_footer_repeated_across_a_series_takes_one_place_and_is_not_the_answer(series):
