@@ -151,6 +151,12 @@ def test_a_footer_repeated_across_a_series_takes_one_place_and_is_not_the_answer
     assert "fees doubled" in answer.citations[0].quote
     footers = [h for h in answer.hits if h.chunk.text.startswith("This is a contribution")]
     assert len(footers) <= 1
+    assert not any("joint blog series" in c.quote for c in answer.citations)
+
+
+def test_series_boilerplate_never_follows_as_if_the_author_wrote_it(engine):
+    answer = engine.ask("Tell me about MSIs")
+    assert not any("blog series" in c.quote or "The series will" in c.quote for c in answer.citations[1:])
 
 
 def test_the_headline_of_a_named_document_is_quoted_from_its_title_line(engine):
