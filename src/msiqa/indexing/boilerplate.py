@@ -44,15 +44,22 @@ def repeated_sentences(index: LoadedIndex) -> np.ndarray:
 _GROUPS: dict[int, tuple[LoadedIndex, dict[int, int]]] = {}
 
 
+def mostly_repeated(index: LoadedIndex, rows: range, repeated: np.ndarray) -> bool:
+    """At least half of the characters of these sentence rows are in repeated sentences."""
+    sizes = np.asarray([index.sentence_spans[r].end - index.sentence_spans[r].start for r in rows])
+    return bool(sizes[repeated[rows.start : rows.stop]].sum() * 2 >= sizes.sum())
+
+
 def duplicate_chunks(index: LoadedIndex) -> dict[int, int]:
-    """chunk row -> the first chunk row of its group, for chunks made only of repeated sentences that
-    share one (the same series footer in several posts). Chunks outside any group are not listed."""
+    """chunk row -> the first chunk row of its group, for chunks made mostly (`mostly_repeated`) of
+    repeated sentences that share one (the same series footer in several posts). Chunks outside any
+    group are not listed."""
     cached = _GROUPS.get(id(index))
     if cached is not None and cached[0] is index:
         return cached[1]
     repeated = repeated_sentences(index)
     spans = {c: index.sentence_rows(c) for c in range(len(index.chunks))}
-    boiler = [c for c, r in spans.items() if len(r) and repeated[r.start : r.stop].all()]
+    boiler = [c for c, r in spans.items() if len(r) and mostly_repeated(index, r, repeated)]
     first: dict[int, int] = {}
     for i, a in enumerate(boiler):
         va = index.sentence_vectors[spans[a].start : spans[a].stop]
