@@ -63,6 +63,14 @@ def test_ask_endpoint_bad_question_is_a_clear_error(client):
         client.predict("why " * 25_000, api_name="/ask")
 
 
+def test_app_leaves_out_pyarrow(app, client):
+    """Gradio's pandas would load pyarrow (about 33 MB resident, docs/performance.md) if let: the app,
+    having answered, has no Arrow library mapped."""
+    client.predict(KP, api_name="/ask")
+    maps = psutil.Process(app[1].pid).memory_maps()
+    assert maps and not [m.path for m in maps if "libarrow" in m.path]
+
+
 def test_only_ask_is_a_public_endpoint(app):
     info = httpx.get(app[0] + "gradio_api/info").json()
     assert list(info["named_endpoints"]) == ["/ask"]

@@ -146,6 +146,23 @@ def test_follow_up_is_searched_in_the_context_of_the_conversation(page):
     assert any("EITI" in t for t in newest.all_inner_texts())
 
 
+def test_conversation_survives_the_housekeeping_of_api_sessions(page, app_url):
+    """Finished `/ask` sessions are dropped every 200 requests (web/sessions.py); a tab's conversation
+    is not: 250 API calls between two turns, and the follow-up is still read in context."""
+    import httpx
+
+    from benchmarks.bench import ask_inputs, ask_rest
+
+    ask(page, KP)
+    base = app_url.rstrip("/")
+    with httpx.Client(timeout=120) as client:
+        inputs = ask_inputs(client.get(f"{base}/gradio_api/info").json(), "What is the EITI?")
+        for _ in range(250):  # two requests each: well past two runs of the housekeeping
+            assert "answer" in ask_rest(client, base, inputs)
+    text = ask(page, "And what about the EITI?").inner_text()
+    assert "Searched for:" in text and "EITI" in text.split("Searched for:")[1]
+
+
 def test_abstention_lists_closest_passages_marked_not_an_answer(page):
     reply = ask(page, "Who won the 2018 FIFA World Cup?")
     panel = page.locator("#msiqa-sources details[open]")

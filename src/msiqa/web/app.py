@@ -22,6 +22,7 @@ from msiqa.errors import MsiqaError
 from msiqa.runtime import common_parser, configure_runtime, settings_from
 from msiqa.web.guard import LOCAL_HOSTS, HttpGuard, TruncatingWriter, host_name
 from msiqa.web.handlers import api_ask, filters_update, responder
+from msiqa.web.sessions import housekeeping
 
 EXAMPLES = (  # each opens with the passage that answers it (checked with `msiqa ask` after the merge
     # of the learned sentence selector; "What is the Bangladesh Accord?" no longer did, so it went)
@@ -35,7 +36,8 @@ CONCURRENCY = 2
 STREAM_PAUSE_S = 0.04  # between streamed sentences, so the reply visibly builds up
 # Sessions whose state Gradio keeps, and events it keeps for its analytics. Each `/ask` call is a new
 # session holding a copy of the page's config; Gradio's defaults (10,000 each) let the app grow by
-# about 60 MB per 1,000 requests before levelling off (docs/performance.md, "Soak").
+# about 60 MB per 1,000 requests before levelling off (docs/performance.md, "Soak"). Finished `/ask`
+# sessions are dropped sooner (web/sessions.py), so the cap applies to browser tabs.
 STATE_SESSIONS = 1_000
 ANALYTICS_EVENTS = 1_000
 
@@ -78,25 +80,6 @@ def allowed_hosts(args: argparse.Namespace) -> tuple[str, ...]:
     extra = [host_name(h) for h in args.allowed_host]
     bound = [] if args.host in ("0.0.0.0", "::", "") else [host_name(args.host)]
     return tuple(dict.fromkeys([*LOCAL_HOSTS, *bound, *extra]))
-
-
-def forget_finished_sessions(demo) -> int:
-    """Drop Gradio's message queue and event-id set of every session it has already evicted from its
-    state (the oldest beyond STATE_SESSIONS) that has nothing pending: Gradio 6 never drops them for
-    `/gradio_api/call/` requests, so each `/ask` call left about 10 KB behind for good."""
-    queue = demo._queue
-    live = demo.server_app.state_holder.session_data
-    stale = [
-        session
-        for session, messages in list(queue.pending_messages_per_session.items())
-        if session not in live
-        and messages.empty()
-        and not any(e in queue.event_ids_to_events for e in queue.pending_event_ids_session.get(session, ()))
-    ]
-    for session in stale:
-        queue.pending_messages_per_session.pop(session, None)
-        queue.pending_event_ids_session.pop(session, None)
-    return len(stale)
 
 
 def build_demo(engine):
@@ -212,6 +195,15 @@ def build_demo(engine):
     return demo
 
 
+def leave_out_pyarrow(settings) -> None:
+    """Gradio imports pandas, and pandas imports pyarrow whenever it is installed (it comes with the
+    milvus extra): about 33 MB resident that the page never uses. Marked absent before gradio is
+    imported, pandas runs as on a base install, which has no pyarrow. Kept when already imported, and
+    for a Milvus store (milvus-lite uses it)."""
+    if settings.milvus_uri is None:
+        sys.modules.setdefault("pyarrow", None)  # type: ignore[arg-type]  # None: "import pyarrow" fails
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     sys.stderr = TruncatingWriter(sys.stderr)  # before logging is set up, so its handler writes here too
@@ -227,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         notice.stop()
         print(f"msiqa: {exc}", file=sys.stderr)
         return 2
+    leave_out_pyarrow(engine.settings)
     import gradio as gr
     from starlette.middleware import Middleware
 
@@ -259,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
                 Middleware(
                     HttpGuard,
                     allowed_hosts=allowed_hosts(args),
-                    housekeeping=lambda: forget_finished_sessions(demo),
+                    housekeeping=lambda: housekeeping(demo),
                 )
             ]
         },
