@@ -26,7 +26,7 @@ from msiqa.answer.lines import Asks, contact_lines, quotable, side_line
 from msiqa.answer.selector import Selector
 from msiqa.indexing.boilerplate import repeated_sentences
 from msiqa.indexing.store import LoadedIndex, term_list, terms
-from msiqa.indexing.tokens import TokenVectors, late_interaction, piece_words, question_content
+from msiqa.indexing.tokens import TokenVectors, best_matches, piece_words, question_content
 from msiqa.ingest.chunking import blocks
 from msiqa.query.answer_types import FACTOID_TYPES, asked_type
 from msiqa.retrieval import Retrieval
@@ -73,17 +73,28 @@ def idf_table(index: LoadedIndex) -> tuple[dict[str, float], float]:
 class QuestionPieces:
     """The question's word-piece vectors the late-interaction features compare with each sentence's."""
 
-    content: np.ndarray  # content words' pieces
-    focus: np.ndarray  # ... without the names the question mentions: what it asks about them
+    vectors: np.ndarray  # every piece
+    content: np.ndarray  # mask: content words' pieces
+    focus: np.ndarray  # mask: ... without the names the question mentions (what it asks about them)
     focus_weights: np.ndarray  # each focus piece's word's IDF: a rare word weighs more
+
+    def interactions(self, index: LoadedIndex, rows: range) -> tuple[np.ndarray, np.ndarray]:
+        """`late_interaction` and `focus_interaction` of each sentence of `rows`."""
+        if not self.content.any() or index.sentence_tokens is None or index.token_offsets is None:
+            return np.zeros(len(rows)), np.zeros(len(rows))
+        best = best_matches(self.vectors, index.sentence_tokens, index.token_offsets, rows)
+        return best[self.content].mean(axis=0), np.average(
+            best[self.focus], axis=0, weights=self.focus_weights
+        )
 
 
 def question_pieces(
     tokens: TokenVectors | None, q: QuestionContext, idf: dict[str, float], unseen_idf: float
 ) -> QuestionPieces:
     if tokens is None or not len(tokens.pieces):
-        empty = np.zeros((0, 0), dtype=np.float32)
-        return QuestionPieces(empty, empty, np.zeros(0))
+        return QuestionPieces(
+            np.zeros((0, 0), dtype=np.float32), np.zeros(0, bool), np.zeros(0, bool), np.zeros(0)
+        )
     content = question_content(tokens)
     focus = question_content(tokens, frozenset(w for name in q.names for w in name))
     words = piece_words(tokens.pieces)
@@ -94,7 +105,7 @@ def question_pieces(
             if f
         ]
     )
-    return QuestionPieces(tokens.vectors[content], tokens.vectors[focus], weights)
+    return QuestionPieces(tokens.vectors, content, focus, weights)
 
 
 def pairs_of(words: list[str]) -> frozenset[tuple[str, str]]:
@@ -152,6 +163,7 @@ def candidates(
         block_list = blocks(doc.text)
         starts = [b.start for b in block_list]
         last_start = block_list[-1].start if block_list else 0
+        late, focus = pieces.interactions(index, rows)
         for i, (row, span, text) in enumerate(zip(rows, spans, texts, strict=True)):
             neighbours = [float(cosines[j]) for j in (i - 1, i + 1) if 0 <= j < len(texts)]
             position, count = _paragraph_position(doc, span, starts, spans)
@@ -167,8 +179,8 @@ def candidates(
                 index_in_paragraph=position,
                 paragraph_sentences=count,
                 in_last_paragraph=span.start >= last_start,
-                late_interaction=late_interaction(pieces.content, index.tokens_of(row)),
-                focus_interaction=late_interaction(pieces.focus, index.tokens_of(row), pieces.focus_weights),
+                late_interaction=float(late[i]),
+                focus_interaction=float(focus[i]),
                 repeated_elsewhere=bool(repeated[row]),
                 side_line=side_line(text, asks.author) and not outright,
                 quotable=outright or quotable(doc, text),

@@ -83,6 +83,27 @@ def late_interaction(question: np.ndarray, sentence: np.ndarray, weights: np.nda
     return float(np.average(best, weights=weights))
 
 
+def best_matches(question: np.ndarray, tokens: np.ndarray, offsets: np.ndarray, rows: range) -> np.ndarray:
+    """For each question piece (row) and each sentence of `rows` (column): the best cosine with any of
+    that sentence's pieces, from one matrix product over the sentences' stored pieces (`pack`)."""
+    start, stop = int(offsets[rows.start]), int(offsets[rows.stop])
+    if not len(question) or stop == start:
+        return np.zeros((len(question), len(rows)), dtype=np.float32)
+    sims = question @ tokens[start:stop].astype(np.float32).T
+    counts = np.diff(offsets[rows.start : rows.stop + 1])
+    if (counts == 0).any():  # reduceat needs every sentence to have a piece
+        return np.stack(
+            [
+                sims[:, a - start : b - start].max(axis=1, initial=0.0)
+                for a, b in zip(
+                    offsets[rows.start : rows.stop], offsets[rows.start + 1 : rows.stop + 1], strict=True
+                )
+            ],
+            axis=1,
+        )
+    return np.maximum.reduceat(sims, (offsets[rows.start : rows.stop] - start).astype(np.intp), axis=1)
+
+
 def pack(per_text: list[np.ndarray], dim: int) -> tuple[np.ndarray, np.ndarray]:
     """Many texts' piece vectors -> one float16 matrix and the row offsets (len(per_text) + 1)."""
     counts = [len(v) for v in per_text]
