@@ -89,7 +89,9 @@ def best_matches(question: np.ndarray, tokens: np.ndarray, offsets: np.ndarray, 
     start, stop = int(offsets[rows.start]), int(offsets[rows.stop])
     if not len(question) or stop == start:
         return np.zeros((len(question), len(rows)), dtype=np.float32)
-    sims = question @ tokens[start:stop].astype(np.float32).T
+    # float64: a float32 product's last bits can depend on memory alignment, and a feature that moves
+    # by 1e-7 can cross a rounding step in training (`msiqa train` must write the same file every time)
+    sims = question.astype(np.float64) @ tokens[start:stop].astype(np.float64).T
     counts = np.diff(offsets[rows.start : rows.stop + 1])
     if (counts == 0).any():  # reduceat needs every sentence to have a piece
         return np.stack(
