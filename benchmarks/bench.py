@@ -269,15 +269,31 @@ class AppServer:
         self._log.close()
 
 
-def load_test(base: str, info: dict, clients: int, seconds: float) -> dict:
-    """`clients` threads asking the eval questions through `/ask` for `seconds`; errors are counted."""
+@dataclass
+class Clients:
+    """Client threads asking the eval questions through `/ask` until a deadline (`start_clients`); each
+    reply is recorded under `lock`: its latency, or the error it ended with."""
+
+    threads: list[threading.Thread]
+    lock: threading.Lock
+    latencies: list[float]
+    errors: list[str]
+
+    def running(self) -> bool:
+        return any(t.is_alive() for t in self.threads)
+
+    def join(self) -> None:
+        for t in self.threads:
+            t.join()
+
+
+def start_clients(base: str, info: dict, clients: int, seconds: float) -> Clients:
+    """Start `clients` threads, each asking every `clients`-th eval question in turn for `seconds`."""
     import httpx
 
     qs = questions(200)
-    latencies: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
     deadline = time.perf_counter() + seconds
+    out = Clients([], threading.Lock(), [], [])
 
     def client_loop(n: int) -> None:
         with httpx.Client(timeout=120) as client:
@@ -289,21 +305,26 @@ def load_test(base: str, info: dict, clients: int, seconds: float) -> dict:
                     error = None if ok else "reply without an answer"
                 except Exception as exc:  # noqa: BLE001 - every failure is counted and reported
                     error = f"{exc.__class__.__name__}: {exc}"
-                with lock:
-                    (
-                        errors.append(error)
-                        if error
-                        else latencies.append((time.perf_counter() - started) * 1000)
-                    )
+                with out.lock:
+                    if error:
+                        out.errors.append(error)
+                    else:
+                        out.latencies.append((time.perf_counter() - started) * 1000)
                 i += clients
 
-    started = time.perf_counter()
-    threads = [threading.Thread(target=client_loop, args=(n,)) for n in range(clients)]
-    for t in threads:
+    out.threads = [threading.Thread(target=client_loop, args=(n,), daemon=True) for n in range(clients)]
+    for t in out.threads:
         t.start()
-    for t in threads:
-        t.join()
+    return out
+
+
+def load_test(base: str, info: dict, clients: int, seconds: float) -> dict:
+    """`clients` threads asking the eval questions through `/ask` for `seconds`; errors are counted."""
+    started = time.perf_counter()
+    run = start_clients(base, info, clients, seconds)
+    run.join()
     elapsed = time.perf_counter() - started
+    latencies, errors = run.latencies, run.errors
     stats = percentiles(latencies) if latencies else {"p50": None, "p95": None, "p99": None}
     return {
         "clients": clients,

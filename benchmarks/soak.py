@@ -16,11 +16,10 @@ import argparse
 import json
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-from benchmarks.bench import AppServer, ask_inputs, ask_rest, questions
+from benchmarks.bench import AppServer, ask_inputs, ask_rest, questions, start_clients
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]  # benchmarks run from a source checkout
 
@@ -33,52 +32,27 @@ def rss_mb(pid: int) -> float:
 
 def soak(base: str, pid: int, info: dict, clients: int, seconds: float, sample_seconds: float) -> dict:
     """Run the clients for `seconds`, sampling the RSS of process `pid` every `sample_seconds`."""
-    import httpx
-
-    qs = questions(200)
-    counts = {"requests": 0, "errors": 0}
-    examples: list[str] = []
-    lock = threading.Lock()
-    deadline = time.perf_counter() + seconds
-
-    def client_loop(n: int) -> None:
-        with httpx.Client(timeout=120) as client:
-            i = n
-            while time.perf_counter() < deadline:
-                try:
-                    ok = "answer" in ask_rest(client, base, ask_inputs(info, qs[i % len(qs)]))
-                    error = None if ok else "reply without an answer"
-                except Exception as exc:  # noqa: BLE001 - every failure is counted and reported
-                    error = f"{exc.__class__.__name__}: {exc}"
-                with lock:
-                    counts["errors" if error else "requests"] += 1
-                    if error and len(examples) < 3:
-                        examples.append(error[:200])
-                i += clients
-
     started = time.perf_counter()
     samples = [{"t_s": 0.0, "rss_mb": round(rss_mb(pid), 1), "requests": 0}]
-    threads = [threading.Thread(target=client_loop, args=(n,), daemon=True) for n in range(clients)]
-    for t in threads:
-        t.start()
+    run = start_clients(base, info, clients, seconds)
     next_sample = started + sample_seconds
-    while any(t.is_alive() for t in threads):
+    while run.running():
         time.sleep(0.1)
-        if time.perf_counter() < next_sample and any(t.is_alive() for t in threads):
+        if time.perf_counter() < next_sample and run.running():
             continue
         next_sample += sample_seconds
-        with lock:
-            done = counts["requests"]
+        with run.lock:
+            done = len(run.latencies)
         at = round(time.perf_counter() - started, 1)
         samples.append({"t_s": at, "rss_mb": round(rss_mb(pid), 1), "requests": done})
     elapsed = time.perf_counter() - started
     return {
         "clients": clients,
         "seconds": round(elapsed, 1),
-        "requests": counts["requests"],
-        "errors": counts["errors"],
-        "error_examples": examples,
-        "throughput_rps": round(counts["requests"] / elapsed, 2),
+        "requests": len(run.latencies),
+        "errors": len(run.errors),
+        "error_examples": [e[:200] for e in run.errors[:3]],
+        "throughput_rps": round(len(run.latencies) / elapsed, 2),
         "rss_start_mb": samples[0]["rss_mb"],
         "rss_end_mb": samples[-1]["rss_mb"],
         "rss_max_mb": max(s["rss_mb"] for s in samples),
