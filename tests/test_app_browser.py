@@ -358,17 +358,23 @@ def test_wheel_and_touch_reach_every_card_every_paragraph_and_the_question_box(b
     page.context.close()
 
 
-def test_keyboard_reaches_the_last_card_and_the_last_paragraph(page):
+def page_down_to_the_last_card(page) -> bool:
+    """Ask two questions, give the page (not the question box) the keyboard, press PageDown until the
+    last source card is reachable; whether it became so."""
     for question in THREE[:2]:
         ask(page, question)
-    page.locator("h2").first.click()  # focus the page itself, not the question box
+    page.locator("h2").first.click()
     last_card = page.locator("#msiqa-sources details[open] article.msiqa-src").last.locator(".msiqa-actions")
     for _ in range(30):
         if reachable(last_card):
             break
         page.keyboard.press("PageDown")
         page.wait_for_timeout(150)
-    assert reachable(last_card), "PageDown does not reach the last source card"
+    return reachable(last_card)
+
+
+def test_keyboard_reaches_the_last_card_and_the_last_paragraph(page):
+    assert page_down_to_the_last_card(page), "PageDown does not reach the last source card"
     page.get_by_role("tab", name="Documents").click()
     page.locator("#msiqa-docs h2").first.click()
     page.keyboard.press("End")
@@ -383,15 +389,7 @@ def test_keyboard_reaches_the_last_card_and_the_last_paragraph(page):
     "(scrollY unchanged, focus on the body, the chat log scrolled by Gradio's autoscroll); cause not found",
 )
 def test_home_after_page_down_returns_to_the_question_box(page):
-    for question in THREE[:2]:
-        ask(page, question)
-    page.locator("h2").first.click()
-    last_card = page.locator("#msiqa-sources details[open] article.msiqa-src").last.locator(".msiqa-actions")
-    for _ in range(30):
-        if reachable(last_card):
-            break
-        page.keyboard.press("PageDown")
-        page.wait_for_timeout(150)
+    page_down_to_the_last_card(page)
     page.keyboard.press("Home")
     assert comes_into_view(page.locator("#msiqa-question textarea")), (
         "Home does not bring back the question box"
