@@ -26,7 +26,7 @@ from msiqa.answer.lines import Asks, contact_lines, quotable, side_line
 from msiqa.answer.selector import Selector
 from msiqa.indexing.boilerplate import repeated_sentences
 from msiqa.indexing.store import LoadedIndex, term_list, terms
-from msiqa.indexing.tokens import TokenVectors, best_matches, piece_words, question_content
+from msiqa.indexing.tokens import TokenVectors, best_matches, mean_best, piece_words, question_content
 from msiqa.ingest.chunking import blocks
 from msiqa.query.answer_types import FACTOID_TYPES, asked_type
 from msiqa.retrieval import Retrieval
@@ -83,9 +83,7 @@ class QuestionPieces:
         if not self.content.any() or index.sentence_tokens is None or index.token_offsets is None:
             return np.zeros(len(rows)), np.zeros(len(rows))
         best = best_matches(self.vectors, index.sentence_tokens, index.token_offsets, rows)
-        return best[self.content].mean(axis=0), np.average(
-            best[self.focus], axis=0, weights=self.focus_weights
-        )
+        return mean_best(best[self.content]), mean_best(best[self.focus], self.focus_weights)
 
 
 def question_pieces(

@@ -74,13 +74,19 @@ def question_content(tokens: TokenVectors, leave_out: frozenset[str] = frozenset
     return content_rows(tokens.pieces, leave_out) if len(tokens.pieces) else np.zeros(0, dtype=bool)
 
 
+def mean_best(best: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """Late interaction from best matches (`best_matches`: question pieces x sentences): the mean, weighted
+    by `weights` when given, over the question's pieces."""
+    return np.average(best, axis=0, weights=weights)
+
+
 def late_interaction(question: np.ndarray, sentence: np.ndarray, weights: np.ndarray | None = None) -> float:
     """Mean (weighted by `weights` when given) over the question's pieces of the best cosine with any
-    piece of the sentence."""
+    piece of one sentence."""
     if not len(question) or not len(sentence):
         return 0.0
-    best = (question @ sentence.T.astype(np.float32)).max(axis=1)
-    return float(np.average(best, weights=weights))
+    best = (question.astype(np.float64) @ sentence.astype(np.float64).T).max(axis=1, keepdims=True)
+    return float(mean_best(best, weights)[0])
 
 
 def best_matches(question: np.ndarray, tokens: np.ndarray, offsets: np.ndarray, rows: range) -> np.ndarray:
